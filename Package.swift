@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per box of the data path (see README.md):
+//   Data → Batching (shard + batch) → KernelCore (+ Models) → Communication → Training → TrainerCLI
+// A target may import only targets to its left (and Support, the bottom layer).
+let package = Package(
+    name: "trainer",
+    products: [
+        .executable(name: "trainer", targets: ["TrainerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // C libraries, through pkg-config.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Bottom layer: the user-facing error type and the portable PRNG.
+        .target(name: "Support"),
+        // Data: IDX (raw or gzip), CSV and synthetic sets, loaded into memory.
+        .target(name: "Data", dependencies: ["Support", "CZlib"]),
+        // Shard + batch: the epoch permutation, global batches, rank slices, gathering into buffers.
+        .target(name: "Batching", dependencies: ["Support", "Data"]),
+        // Kernel core: GEMM, dense layers, activations, losses, regularisers, the parameter arena.
+        .target(name: "KernelCore", dependencies: [
+            "Support", "COpenBLAS", .product(name: "Numerics", package: "swift-numerics"),
+        ]),
+        // Models: the model-spec language and building a network from it.
+        .target(name: "Models", dependencies: ["Support", "KernelCore"]),
+        // Communicator: one allreduce per step; local and MPI implementations. Knows no models.
+        .target(name: "Communication", dependencies: ["Support", "CMPI"]),
+        // Training: optimizer, learning-rate schedules, the step, the loop, metrics.
+        .target(name: "Training", dependencies: [
+            "Support", "Data", "Batching", "KernelCore", "Models", "Communication",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line: `trainer train | evaluate | gradcheck`.
+        .executableTarget(name: "TrainerCLI", dependencies: [
+            "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Training",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Models", "Support"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Batching", "Support"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support"]),
+        .testTarget(name: "CLITests", dependencies: ["TrainerCLI"]),
+    ]
+)

@@ -1,0 +1,51 @@
+import COpenBLAS
+import RealModule
+
+/// The element types the kernel core computes in: `Float` for training, `Double` for gradient
+/// checks. Each brings its BLAS matrix product.
+public protocol Scalar: Real, BinaryFloatingPoint, Sendable {
+    /// C ← α·op(A)·op(B) + β·C for row-major matrices, op(X) = Xᵀ when `transX`;
+    /// op(A) is m×k, op(B) is k×n, C is m×n (`cblas_sgemm` / `cblas_dgemm`).
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+@usableFromInline
+func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: Scalar {
+    @inlinable
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB),
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda),
+                    b, blasint(ldb), beta, c, blasint(ldc))
+    }
+}
+
+extension Double: Scalar {
+    @inlinable
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB),
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda),
+                    b, blasint(ldb), beta, c, blasint(ldc))
+    }
+}
+
+/// The number of threads OpenBLAS uses for every matrix product of this process.
+public enum BLASThreads {
+    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    public static var current: Int { Int(openblas_get_num_threads()) }
+}
