@@ -39,9 +39,11 @@ let package = Package(
             "Support", "Data", "Batching", "KernelCore", "Models", "Communication",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Checkpoints: the safetensors file format (validated reading, atomic writing).
+        .target(name: "Checkpoint", dependencies: ["Support", "CZlib"]),
         // The command line: `trainer train | evaluate | gradcheck`.
         .executableTarget(name: "TrainerCLI", dependencies: [
-            "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Training",
+            "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Training", "Checkpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Models", "Support"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Batching", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
         .testTarget(name: "CLITests", dependencies: ["TrainerCLI"]),
     ]
 )

@@ -11,6 +11,8 @@ public struct TrainerError: Error, CustomStringConvertible, Sendable, Equatable 
         case data
         /// An input file or directory is missing or unreadable (exit 66, EX_NOINPUT).
         case noInput
+        /// An output file or directory cannot be created or written (exit 73, EX_CANTCREAT).
+        case cannotWrite
         /// The training diverged: NaN or Inf in the loss or gradients (exit 3).
         case divergence
         /// MPI or the machine failed us (exit 69, EX_UNAVAILABLE).
@@ -21,6 +23,7 @@ public struct TrainerError: Error, CustomStringConvertible, Sendable, Equatable 
             case .usage: return 64
             case .data: return 65
             case .noInput: return 66
+            case .cannotWrite: return 73
             case .divergence: return 3
             case .environment: return 69
             }

@@ -1,0 +1,30 @@
+/// What the training loop needs from its peers — and nothing about models: one sum-allreduce
+/// per step over a flat buffer, a broadcast of raw bytes, and the rank and world size.
+///
+/// Implementations: `LocalCommunicator` (one process, no MPI) and, under `mpirun`, the MPI one.
+/// Every call is collective: all ranks make the same calls in the same order.
+public protocol Communicator: AnyObject {
+    /// This process's index, 0..<worldSize. Rank 0 alone logs and writes files.
+    var rank: Int { get }
+    var worldSize: Int { get }
+    /// Replaces `buffer` on every rank by the elementwise sum of all ranks' buffers.
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
+    /// Replaces `buffer` on every rank by the elementwise sum of all ranks' buffers.
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
+    /// Copies `root`'s bytes into `buffer` on every other rank.
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int)
+}
+
+extension Communicator {
+    public var isRoot: Bool { rank == 0 }
+}
+
+/// The communicator of a single process: the sum over one rank is the rank's own buffer.
+public final class LocalCommunicator: Communicator {
+    public init() {}
+    public var rank: Int { 0 }
+    public var worldSize: Int { 1 }
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Data
+import Models
+import Support
+import Training
+
+/// The flags that define a training run (shared by `train` and the tools that rebuild a run).
+struct TrainOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Training data: fashion-mnist | idx:DIR | csv:FILE | xor[:N] | blobs[:N[:K[:D]]] | linear[:N[:D]].",
+                               discussion: "idx:DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and t10k-… (pixels scaled by 1/255). csv:FILE has the label in the first column; the first line is a header if any field is not a number."))
+    var data = "fashion-mnist"
+
+    @Option(help: "Test data, same forms as --data. (default: the test split of --data; none for csv:)")
+    var testData: String?
+
+    @Option(help: ArgumentHelp("The model: linear | perceptron | multiperceptron | svm | softmax | logistic | mlp:WIDTHS[:ACTIVATION[:LOSS]], optionally prefixed by polyD+.",
+                               discussion: "e.g. mlp:256-128:relu (softmax cross-entropy head), mlp:16:tanh:mse, poly2+logistic."))
+    var model = "mlp:256-128:relu"
+
+    @Option(help: "Epochs to train.")
+    var epochs = 10
+
+    @Option(help: "Global batch size: samples per step over all ranks (the last batch of an epoch may be smaller).")
+    var batchSize = 128
+
+    @Option(name: .customLong("lr"), help: "Learning rate η₀.")
+    var learningRate = 0.1
+
+    @Option(help: "Learning-rate schedule: constant | step:EPOCHS:FACTOR | invtime:K (η₀ / (1 + K·step)).")
+    var lrSchedule = "constant"
+
+    @Option(help: "SGD momentum μ in [0, 1).")
+    var momentum = 0.0
+
+    @Option(help: "L1 strength λ₁ (weights only, biases exempt).")
+    var l1 = 0.0
+
+    @Option(help: "L2 strength λ₂, penalty λ₂/2·‖W‖² (weights only, biases exempt).")
+    var l2 = 0.0
+
+    @Option(help: "Random seed: parameter initialisation, epoch order and synthetic data.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Number of classes. (default: largest training label + 1)")
+    var classes: Int?
+
+    /// The run these flags describe; errors name the flag.
+    func configuration() throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.data = try DataSource(parsing: data, flag: "--data")
+        c.testData = try testData.map { try DataSource(parsing: $0, flag: "--test-data") }
+        c.model = try ModelSpec(parsing: model, flag: "--model")
+        func require(_ ok: Bool, _ flag: String, _ value: Any, _ rule: String) throws {
+            if !ok { throw TrainerError(.usage, subject: "\(flag) \(value)", rule) }
+        }
+        try require(epochs >= 0 && epochs <= 1_000_000, "--epochs", epochs, "must be a whole number from 0 to 1000000")
+        try require(batchSize >= 1 && batchSize <= 1 << 24, "--batch-size", batchSize, "must be a whole number from 1 to 16777216")
+        try require(learningRate > 0 && learningRate.isFinite, "--lr", learningRate, "must be a positive number")
+        try require(momentum >= 0 && momentum < 1, "--momentum", momentum, "must be in [0, 1)")
+        try require(l1 >= 0 && l1.isFinite, "--l1", l1, "must be a number ≥ 0")
+        try require(l2 >= 0 && l2.isFinite, "--l2", l2, "must be a number ≥ 0")
+        try require(classes.map { $0 >= 1 && $0 <= 1 << 20 } ?? true, "--classes", classes ?? 0, "must be a whole number from 1 to 1048576")
+        c.epochs = epochs
+        c.batchSize = batchSize
+        c.learningRate = learningRate
+        c.schedule = try LearningRateSchedule(parsing: lrSchedule)
+        c.momentum = momentum
+        c.regularization = RegularizationSetting(l1: l1, l2: l2)
+        c.seed = seed
+        c.classes = classes
+        return c
+    }
+}

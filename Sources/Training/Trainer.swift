@@ -1,0 +1,151 @@
+import Batching
+import Communication
+import Data
+import Foundation
+import KernelCore
+import Logging
+import Models
+import Support
+
+/// What a finished run reports (the last epoch's record and totals).
+public struct TrainingSummary: Sendable {
+    public let epochs: [EpochRecord]
+    public let parameterCount: Int
+    public let steps: Int
+    public var final: EpochRecord? { epochs.last }
+}
+
+/// Synchronous data-parallel SGD. Every rank runs this same loop; per step:
+///
+/// 1. take the step's global batch from the epoch permutation, and this rank's slice of it;
+/// 2. forward and backward: the SUM of this rank's per-sample gradients, its loss sum, its
+///    correct count and its sample count, in one buffer [gradients | loss | correct | count];
+/// 3. one allreduce(SUM) of that buffer — the exact global sums;
+/// 4. divide by the global count, add the regulariser's gradient, and take the SGD step.
+///
+/// With one rank this is exactly single-process mini-batch SGD; with W ranks, the same
+/// arithmetic up to the order of floating-point additions.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let communicator: Communicator
+    public let data: PreparedData
+    public let network: Network<Float>
+    let optimizer: StochasticGradientDescent
+    let plan: BatchPlan
+    let batch: BatchBuffer<Float>
+    let regularization: Regularization
+    let logger: Logger
+    let metrics: MetricsLog?
+    /// The sample order 0, 1, … n−1 of the test set (evaluation is not shuffled).
+    let testOrder: [Int32]
+
+    /// Slots after the gradients in the arena: loss sum, correct count, sample count.
+    static let statisticsSlots = 3
+
+    public init(_ configuration: TrainingConfiguration, communicator: Communicator, logger: Logger) throws {
+        self.configuration = configuration
+        self.communicator = communicator
+        self.logger = logger
+        data = try PreparedData(configuration)
+        plan = BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize)
+        // The largest rank slice of any global batch: ⌈B / W⌉ rows (evaluation reuses the buffers).
+        let capacity = (min(configuration.batchSize, data.train.count) + communicator.worldSize - 1) / communicator.worldSize
+        network = Network(data.architecture, batchCapacity: capacity, extraGradientSlots: Trainer.statisticsSlots)
+        Initialization.initialize(network, seed: configuration.seed)
+        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum)
+        batch = BatchBuffer(capacity: network.batchCapacity, featureCount: data.train.featureCount)
+        regularization = Regularization(l1: configuration.regularization.l1, l2: configuration.regularization.l2)
+        testOrder = (0..<Int32(data.test?.count ?? 0)).map { $0 }
+        metrics = try communicator.isRoot ? configuration.metricsPath.map { try MetricsLog(path: $0) } : nil
+    }
+
+    /// Trains `configuration.epochs` epochs; rank 0 logs a line per epoch and writes the metrics.
+    public func run() throws -> TrainingSummary {
+        var records: [EpochRecord] = []
+        var globalStep = 0
+        if communicator.isRoot {
+            logger.info("\(configuration.model) on \(data.train.name): \(data.train.count) samples, \(network.parameterCount) parameters, \(plan.stepsPerEpoch) steps of \(configuration.batchSize) per epoch, \(communicator.worldSize) rank(s)")
+        }
+        for epoch in 0..<configuration.epochs {
+            let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: epoch)
+            let started = Date()
+            var lossSum = 0.0, correct = 0.0, seen = 0.0
+            var rate = configuration.learningRate
+            for step in 0..<plan.stepsPerEpoch {
+                rate = configuration.schedule.rate(base: configuration.learningRate, globalStep: globalStep,
+                                                   stepsPerEpoch: plan.stepsPerEpoch)
+                let stats = try trainStep(permutation[plan.slice(step: step, rank: communicator.rank, worldSize: communicator.worldSize)],
+                                          rate: rate, globalStep: globalStep)
+                lossSum += stats.lossSum; correct += stats.correct; seen += stats.count
+                globalStep += 1
+                if configuration.logEvery > 0, globalStep % configuration.logEvery == 0 {
+                    try metrics?.write(StepRecord(step: globalStep, epoch: epoch + 1, loss: stats.lossSum / max(stats.count, 1), lr: rate))
+                }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let test = data.test.map { evaluate($0, order: testOrder) }
+            let classifies = configuration.model.loss.isClassification
+            let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / max(seen, 1),
+                                     trainAccuracy: classifies ? correct / max(seen, 1) : nil,
+                                     testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate, seconds: seconds)
+            records.append(record)
+            try metrics?.write(record)
+            if communicator.isRoot { logger.info("\(Trainer.progressLine(record, of: configuration.epochs))") }
+        }
+        return TrainingSummary(epochs: records, parameterCount: network.parameterCount, steps: globalStep)
+    }
+
+    /// One synchronous SGD step on this rank's `samples` (positions in the permutation) and
+    /// everyone else's; returns the global loss sum, correct count and sample count.
+    func trainStep(_ samples: ArraySlice<Int32>, rate: Double, globalStep: Int) throws -> (lossSum: Double, correct: Double, count: Double) {
+        batch.gather(from: data.train, indices: samples)
+        let rows = samples.count
+        let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
+        network.forward(features, rows: rows)
+        let lossSum = network.backward(features, labels: labels, rows: rows)
+        let loss = network.architecture.loss
+        let correct = rows == 0 ? 0 : loss.correctCount(scores: network.scores, labels: labels, rows: rows,
+                                                          outputs: network.architecture.outputCount)
+        let arena = network.gradientArena, tail = network.parameterCount
+        arena[tail] = lossSum
+        arena[tail + 1] = Float(correct)
+        arena[tail + 2] = Float(rows)
+        communicator.allreduceSum(arena)
+        let stats = (lossSum: Double(arena[tail]), correct: Double(arena[tail + 1]), count: Double(arena[tail + 2]))
+        network.finishGradient(sampleCount: arena[tail + 2], regularization: regularization)
+        optimizer.update(network.parameters, gradients: network.gradients, rate: rate)
+        return stats
+    }
+
+    /// Mean loss and accuracy over `dataset`, each rank taking a contiguous share of it.
+    public func evaluate(_ dataset: Dataset, order: [Int32]) -> (loss: Double, accuracy: Double?) {
+        let rank = communicator.rank, world = communicator.worldSize
+        let share = (dataset.count * rank / world)..<(dataset.count * (rank + 1) / world)
+        var totals = [0.0, 0.0, 0.0]  // loss sum, correct, count
+        var start = share.lowerBound
+        while start < share.upperBound {
+            let end = min(start + batch.capacity, share.upperBound)
+            batch.gather(from: dataset, indices: order[start..<end])
+            let result = network.evaluate(UnsafePointer(batch.features.baseAddress!),
+                                          labels: UnsafePointer(batch.labels.baseAddress!), rows: end - start)
+            totals[0] += Double(result.lossSum); totals[1] += Double(result.correct); totals[2] += Double(end - start)
+            start = end
+        }
+        totals.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
+        let count = max(totals[2], 1)
+        return (totals[0] / count, configuration.model.loss.isClassification ? totals[1] / count : nil)
+    }
+
+    /// "epoch 3/10  train_loss 0.4123  test_loss 0.4410  test_accuracy 84.31%  lr 0.1  2.10 s"
+    static func progressLine(_ r: EpochRecord, of epochs: Int) -> String {
+        var parts = ["epoch \(r.epoch)/\(epochs)", "train_loss \(format(r.trainLoss, 4))"]
+        if let a = r.trainAccuracy { parts.append("train_accuracy \(format(100 * a, 2))%") }
+        if let l = r.testLoss { parts.append("test_loss \(format(l, 4))") }
+        if let a = r.testAccuracy { parts.append("test_accuracy \(format(100 * a, 2))%") }
+        parts.append("lr \(r.lr)")
+        parts.append("\(format(r.seconds, 2)) s")
+        return parts.joined(separator: "  ")
+    }
+
+    static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+}

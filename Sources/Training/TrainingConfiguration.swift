@@ -1,0 +1,38 @@
+import Data
+import Models
+
+/// Everything that defines a training run. `TrainingConfiguration()` is the default job:
+/// Fashion-MNIST, MLP 784-256-128-10 with ReLU, softmax cross-entropy, global batch 128,
+/// SGD with learning rate 0.1, 10 epochs.
+public struct TrainingConfiguration: Sendable, Equatable {
+    public var data: DataSource = .fashionMNIST
+    /// nil: the test split of `data` (none for csv:).
+    public var testData: DataSource?
+    public var model = ModelSpec(hiddenWidths: [256, 128], activation: .relu, loss: .softmaxCrossEntropy)
+    public var epochs = 10
+    /// The global batch: samples per step summed over all ranks.
+    public var batchSize = 128
+    public var learningRate = 0.1
+    public var schedule = LearningRateSchedule.constant
+    public var momentum = 0.0
+    public var regularization = RegularizationSetting()
+    public var seed: UInt64 = 0
+    /// The number of classes; nil infers it from the training labels (largest + 1).
+    public var classes: Int?
+    /// Rank 0 writes the JSON Lines metrics here.
+    public var metricsPath: String?
+    /// A step record every this many steps (0: none).
+    public var logEvery = 100
+
+    public init() {}
+}
+
+/// The regularisation strengths λ₁ and λ₂ (see `KernelCore.Regularization`).
+public struct RegularizationSetting: Sendable, Equatable {
+    public var l1 = 0.0
+    public var l2 = 0.0
+    public init(l1: Double = 0, l2: Double = 0) {
+        self.l1 = l1
+        self.l2 = l2
+    }
+}
