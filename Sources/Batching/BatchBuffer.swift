@@ -1,0 +1,101 @@
+import Data
+
+/// Buffers for one batch, allocated once for `capacity` rows and reused every step (no
+/// allocation per step). Not thread-safe: one owner fills and reads it.
+public final class BatchBuffer<T: BinaryFloatingPoint> {
+    /// The most rows one gather may fill.
+    public let capacity: Int
+    /// Features per row.
+    public let featureCount: Int
+    /// capacity × featureCount values, row-major; rows ≥ `rows` hold stale values.
+    public let features: UnsafeMutableBufferPointer<T>
+    /// capacity labels; entries ≥ `rows` hold stale values.
+    public let labels: UnsafeMutableBufferPointer<T>
+    @usableFromInline var filledRows = 0
+
+    /// Rows filled by the last gather (0 before the first).
+    public var rows: Int { filledRows }
+
+    /// Allocates zeroed buffers for `capacity` rows of `featureCount` features; both must be ≥ 0
+    /// and their product must fit in `Int` (the caller validated the sizes).
+    public init(capacity: Int, featureCount: Int) {
+        let (total, overflow) = capacity.multipliedReportingOverflow(by: featureCount)
+        precondition(capacity >= 0 && featureCount >= 0 && !overflow, "BatchBuffer: bad size \(capacity) × \(featureCount)")
+        self.capacity = capacity
+        self.featureCount = featureCount
+        // Never allocate zero bytes, but expose exactly the promised counts.
+        let featureStore = UnsafeMutableBufferPointer<T>.allocate(capacity: Swift.max(total, 1))
+        featureStore.initialize(repeating: 0)
+        features = UnsafeMutableBufferPointer(rebasing: featureStore[0..<total])
+        let labelStore = UnsafeMutableBufferPointer<T>.allocate(capacity: Swift.max(capacity, 1))
+        labelStore.initialize(repeating: 0)
+        labels = UnsafeMutableBufferPointer(rebasing: labelStore[0..<capacity])
+    }
+
+    deinit {
+        features.deallocate()
+        labels.deallocate()
+    }
+
+    /// Copies samples `indices` (at most `capacity` of them, each in 0..<dataset.count) of
+    /// `dataset` into rows 0..<indices.count, converting bytes with their scale, and sets `rows`.
+    /// `dataset.featureCount` must equal `featureCount`. Does not allocate.
+    @inlinable
+    public func gather(from dataset: Dataset, indices: ArraySlice<Int32>) {
+        precondition(indices.count <= capacity, "BatchBuffer.gather: \(indices.count) rows exceed capacity \(capacity)")
+        precondition(dataset.featureCount == featureCount,
+                     "BatchBuffer.gather: dataset has \(dataset.featureCount) features, buffer \(featureCount)")
+        guard let destination = features.baseAddress, let labelDestination = labels.baseAddress else { return }
+        let width = featureCount
+        dataset.labels.withUnsafeBufferPointer { sourceLabels in
+            indices.withUnsafeBufferPointer { rowsToCopy in
+                for (row, index) in rowsToCopy.enumerated() {
+                    precondition(index >= 0 && Int(index) < sourceLabels.count,
+                                 "BatchBuffer.gather: sample \(index) outside 0..<\(sourceLabels.count)")
+                    labelDestination[row] = T(sourceLabels[Int(index)])
+                }
+            }
+        }
+        switch dataset.storage {
+        case .bytes(let bytes, let scale):
+            bytes.withUnsafeBufferPointer { source in
+                guard let sourceBase = source.baseAddress else { return }
+                for (row, index) in indices.enumerated() {
+                    let start = Int(index) * width
+                    precondition(start + width <= source.count, "BatchBuffer.gather: sample \(index) outside the features")
+                    if T.self == Float.self {
+                        // The hot case: a plain widening loop the optimiser vectorises.
+                        let target = UnsafeMutableRawPointer(destination + row * width).assumingMemoryBound(to: Float.self)
+                        convertBytes(sourceBase + start, to: target, count: width, scale: scale)
+                    } else {
+                        let target = destination + row * width
+                        let factor = T(scale)
+                        for column in 0..<width { target[column] = T(sourceBase[start + column]) * factor }
+                    }
+                }
+            }
+        case .floats(let floats):
+            floats.withUnsafeBufferPointer { source in
+                guard let sourceBase = source.baseAddress else { return }
+                for (row, index) in indices.enumerated() {
+                    let start = Int(index) * width
+                    precondition(start + width <= source.count, "BatchBuffer.gather: sample \(index) outside the features")
+                    if T.self == Float.self {
+                        let target = UnsafeMutableRawPointer(destination + row * width).assumingMemoryBound(to: Float.self)
+                        target.update(from: sourceBase + start, count: width)
+                    } else {
+                        let target = destination + row * width
+                        for column in 0..<width { target[column] = T(sourceBase[start + column]) }
+                    }
+                }
+            }
+        }
+        filledRows = indices.count
+    }
+}
+
+/// `target[i] = Float(source[i]) * scale` for i in 0..<count.
+@inlinable @inline(__always)
+func convertBytes(_ source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<Float>, count: Int, scale: Float) {
+    for column in 0..<count { target[column] = Float(source[column]) * scale }
+}

@@ -1,0 +1,34 @@
+import Support
+
+/// A whole split in memory: `count` samples of `featureCount` features each, and one label per sample.
+///
+/// The initializer checks nothing; the loaders guarantee `storage.elementCount == count * featureCount`,
+/// `labels.count == count`, `1 ≤ count ≤ Dataset.maximumSampleCount` and `featureCount ≥ 1`.
+public struct Dataset: Sendable {
+    /// For messages, e.g. the images file's path or `xor (train)`.
+    public let name: String
+    /// Number of samples.
+    public let count: Int
+    /// Features per sample.
+    public let featureCount: Int
+    /// Features of every sample, row-major (count × featureCount).
+    public let storage: FeatureStorage
+    /// One label per sample: a class index 0..<K (stored exactly as Float) or a regression target.
+    public let labels: [Float]
+    /// Where the labels come from, for messages about them: the labels file for IDX, else `name`.
+    public let labelSource: String
+
+    /// The most samples a loader accepts: sample indices must fit an `Int32` (see `epochPermutation`).
+    public static let maximumSampleCount = Int(Int32.max)
+
+    /// Wraps already validated data; checks nothing (the loaders validate).
+    public init(name: String, count: Int, featureCount: Int, storage: FeatureStorage, labels: [Float],
+                labelSource: String? = nil) {
+        self.name = name
+        self.labelSource = labelSource ?? name
+        self.count = count
+        self.featureCount = featureCount
+        self.storage = storage
+        self.labels = labels
+    }
+}
