@@ -8,6 +8,7 @@ let package = Package(
     name: "trainer",
     products: [
         .executable(name: "trainer", targets: ["TrainerCLI"]),
+        .executable(name: "step-benchmark", targets: ["StepBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,7 +37,7 @@ let package = Package(
         .target(name: "Communication", dependencies: ["Support", "CMPI"]),
         // Training: optimizer, learning-rate schedules, the step, the loop, metrics.
         .target(name: "Training", dependencies: [
-            "Support", "Data", "Batching", "KernelCore", "Models", "Communication",
+            "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Checkpoint",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Checkpoints: the safetensors file format (validated reading, atomic writing).
@@ -48,9 +49,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // bench/: seconds per epoch and GFLOP/s of the default job, against single-thread sgemm.
+        .executableTarget(name: "StepBenchmark", dependencies: [
+            "Support", "KernelCore", "Models", "Data", "Communication", "Training",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/StepBenchmark"),
+
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Models", "Support"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Batching", "Support"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
         .testTarget(name: "CLITests", dependencies: ["TrainerCLI"]),
     ]

@@ -19,6 +19,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a step record to --metrics every N steps (0: none).")
     var logEvery = 100
 
+    @Option(help: "Rank 0 writes a checkpoint (safetensors) here at the end of every epoch, and a `latest` file naming it.")
+    var checkpointDir: String?
+
     @Option(help: "BLAS threads per process. (default: all cores in local mode)")
     var threads: Int?
 
@@ -33,6 +36,7 @@ struct TrainCommand: ParsableCommand {
         }
         configuration.metricsPath = metrics
         configuration.logEvery = logEvery
+        configuration.checkpointDirectory = checkpointDir
         BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let trainer = try Trainer(configuration, communicator: LocalCommunicator(),
                                   logger: PlainLogHandler.logger("trainer", quiet: quiet))

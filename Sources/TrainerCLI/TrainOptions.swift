@@ -5,6 +5,8 @@ import Support
 import Training
 
 /// The flags that define a training run (shared by `train` and the tools that rebuild a run).
+/// Numeric options parse the next word unconditionally, so `--lr -0.1` reaches the range check
+/// and its message instead of being taken for a flag.
 struct TrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Training data: fashion-mnist | idx:DIR | csv:FILE | xor[:N] | blobs[:N[:K[:D]]] | linear[:N[:D]].",
                                discussion: "idx:DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and t10k-… (pixels scaled by 1/255). csv:FILE has the label in the first column; the first line is a header if any field is not a number."))
@@ -17,31 +19,31 @@ struct TrainOptions: ParsableArguments {
                                discussion: "e.g. mlp:256-128:relu (softmax cross-entropy head), mlp:16:tanh:mse, poly2+logistic."))
     var model = "mlp:256-128:relu"
 
-    @Option(help: "Epochs to train.")
+    @Option(parsing: .unconditional, help: "Epochs to train.")
     var epochs = 10
 
-    @Option(help: "Global batch size: samples per step over all ranks (the last batch of an epoch may be smaller).")
+    @Option(parsing: .unconditional, help: "Global batch size: samples per step over all ranks (the last batch of an epoch may be smaller).")
     var batchSize = 128
 
-    @Option(name: .customLong("lr"), help: "Learning rate η₀.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate η₀.")
     var learningRate = 0.1
 
     @Option(help: "Learning-rate schedule: constant | step:EPOCHS:FACTOR | invtime:K (η₀ / (1 + K·step)).")
     var lrSchedule = "constant"
 
-    @Option(help: "SGD momentum μ in [0, 1).")
+    @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1).")
     var momentum = 0.0
 
-    @Option(help: "L1 strength λ₁ (weights only, biases exempt).")
+    @Option(parsing: .unconditional, help: "L1 strength λ₁ (weights only, biases exempt).")
     var l1 = 0.0
 
-    @Option(help: "L2 strength λ₂, penalty λ₂/2·‖W‖² (weights only, biases exempt).")
+    @Option(parsing: .unconditional, help: "L2 strength λ₂, penalty λ₂/2·‖W‖² (weights only, biases exempt).")
     var l2 = 0.0
 
-    @Option(help: "Random seed: parameter initialisation, epoch order and synthetic data.")
+    @Option(parsing: .unconditional, help: "Random seed: parameter initialisation, epoch order and synthetic data.")
     var seed: UInt64 = 0
 
-    @Option(help: "Number of classes. (default: largest training label + 1)")
+    @Option(parsing: .unconditional, help: "Number of classes. (default: largest training label + 1)")
     var classes: Int?
 
     /// The run these flags describe; errors name the flag.

@@ -1,4 +1,5 @@
 import Batching
+import Checkpoint
 import Communication
 import Data
 import Foundation
@@ -36,6 +37,7 @@ public final class Trainer {
     let regularization: Regularization
     let logger: Logger
     let metrics: MetricsLog?
+    let checkpoints: CheckpointDirectory?
     /// The sample order 0, 1, … n−1 of the test set (evaluation is not shuffled).
     let testOrder: [Int32]
 
@@ -55,8 +57,9 @@ public final class Trainer {
         optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: data.train.featureCount)
         regularization = Regularization(l1: configuration.regularization.l1, l2: configuration.regularization.l2)
-        testOrder = (0..<Int32(data.test?.count ?? 0)).map { $0 }
+        testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
         metrics = try communicator.isRoot ? configuration.metricsPath.map { try MetricsLog(path: $0) } : nil
+        checkpoints = try communicator.isRoot ? configuration.checkpointDirectory.map { try CheckpointDirectory(path: $0) } : nil
     }
 
     /// Trains `configuration.epochs` epochs; rank 0 logs a line per epoch and writes the metrics.
@@ -90,9 +93,20 @@ public final class Trainer {
                                      testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate, seconds: seconds)
             records.append(record)
             try metrics?.write(record)
+            if let checkpoints {
+                let progress = TrainingProgress(epoch: epoch + 1, stepInEpoch: 0, globalStep: globalStep,
+                                                samplesSeen: (epoch + 1) * data.train.count)
+                try checkpoints.save(checkpoint(progress), globalStep: globalStep)
+            }
             if communicator.isRoot { logger.info("\(Trainer.progressLine(record, of: configuration.epochs))") }
         }
         return TrainingSummary(epochs: records, parameterCount: network.parameterCount, steps: globalStep)
+    }
+
+    /// The checkpoint of the model as it is now.
+    public func checkpoint(_ progress: TrainingProgress) -> SafeTensors {
+        ModelCheckpoint.encode(network, velocity: optimizer.velocity, configuration: configuration,
+                               classes: data.classes, progress: progress, worldSize: communicator.worldSize)
     }
 
     /// One synchronous SGD step on this rank's `samples` (positions in the permutation) and
@@ -121,16 +135,8 @@ public final class Trainer {
     public func evaluate(_ dataset: Dataset, order: [Int32]) -> (loss: Double, accuracy: Double?) {
         let rank = communicator.rank, world = communicator.worldSize
         let share = (dataset.count * rank / world)..<(dataset.count * (rank + 1) / world)
-        var totals = [0.0, 0.0, 0.0]  // loss sum, correct, count
-        var start = share.lowerBound
-        while start < share.upperBound {
-            let end = min(start + batch.capacity, share.upperBound)
-            batch.gather(from: dataset, indices: order[start..<end])
-            let result = network.evaluate(UnsafePointer(batch.features.baseAddress!),
-                                          labels: UnsafePointer(batch.labels.baseAddress!), rows: end - start)
-            totals[0] += Double(result.lossSum); totals[1] += Double(result.correct); totals[2] += Double(end - start)
-            start = end
-        }
+        let sums = Evaluation.sums(network, on: dataset, order: order, range: share, batch: batch)
+        var totals = [sums.lossSum, sums.correct, sums.count]
         totals.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
         let count = max(totals[2], 1)
         return (totals[0] / count, configuration.model.loss.isClassification ? totals[1] / count : nil)

@@ -23,6 +23,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var metricsPath: String?
     /// A step record every this many steps (0: none).
     public var logEvery = 100
+    /// Rank 0 writes a checkpoint here at the end of every epoch.
+    public var checkpointDirectory: String?
 
     public init() {}
 }

@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// Bad input gets one line on stderr naming the file or flag and what is wrong, a non-zero
+/// documented exit code, and never a trap.
+final class BadInputTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: directory.appendingPathComponent(name))
+    }
+
+    func write(_ name: String, _ text: String) throws { try write(name, Array(text.utf8)) }
+
+    /// A big-endian IDX file: magic, dimensions, payload.
+    func idx(magic: UInt32, dimensions: [UInt32], payload: [UInt8]) -> [UInt8] {
+        func bigEndian(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xff) } }
+        return bigEndian(magic) + dimensions.flatMap(bigEndian) + payload
+    }
+
+    /// Writes an IDX directory with 4 images of 2×2 and labels, with the given defects.
+    func writeIDX(_ name: String, imageMagic: UInt32 = 0x803, cutImages: Int = 0, labels: [UInt8] = [0, 1, 2, 3]) throws -> String {
+        let dir = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var images = idx(magic: imageMagic, dimensions: [4, 2, 2], payload: Array(repeating: 7, count: 16))
+        images.removeLast(cutImages)
+        for split in ["train", "t10k"] {
+            try Data(images).write(to: dir.appendingPathComponent("\(split)-images-idx3-ubyte"))
+            try Data(idx(magic: 0x801, dimensions: [UInt32(labels.count)], payload: labels))
+                .write(to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+        }
+        return dir.path
+    }
+
+    /// Asserts the run failed with `code`, one stderr line starting `trainer: error:` that
+    /// contains every one of `mentions`, and no crash report.
+    func assertFails(_ arguments: [String], code: Int32, mentions: [String],
+                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let started = Date()
+        let outcome = try TrainerProcess.run(arguments, file: file, line: line)
+        let command = "trainer " + arguments.joined(separator: " ")
+        XCTAssertEqual(outcome.status, code, "\(command): \(outcome.stderr)", file: file, line: line)
+        XCTAssertEqual(outcome.stderrLines.count, 1, "\(command) printed: \(outcome.stderr)", file: file, line: line)
+        let message = String(outcome.stderrLines.first ?? "")
+        XCTAssertTrue(message.hasPrefix("trainer: error: "), message, file: file, line: line)
+        for mention in mentions {
+            XCTAssertTrue(message.contains(mention), "\(command): «\(message)» does not mention «\(mention)»", file: file, line: line)
+        }
+        XCTAssertFalse(outcome.stderr.contains("Fatal error") || outcome.stderr.contains("crashed"), file: file, line: line)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, command, file: file, line: line)
+    }
+
+    func testMissingDataDirectory() throws {
+        try assertFails(["train", "--data", "idx:\(path("nowhere"))"], code: 66, mentions: [path("nowhere")])
+    }
+
+    func testMissingCSVFile() throws {
+        try assertFails(["train", "--data", "csv:\(path("absent.csv"))"], code: 66, mentions: ["absent.csv"])
+    }
+
+    func testWrongIDXMagic() throws {
+        let dir = try writeIDX("magic", imageMagic: 0x804)
+        try assertFails(["train", "--data", "idx:\(dir)", "--model", "softmax"], code: 65,
+                        mentions: ["train-images-idx3-ubyte", "magic"])
+    }
+
+    func testTruncatedIDX() throws {
+        let dir = try writeIDX("short", cutImages: 3)
+        try assertFails(["train", "--data", "idx:\(dir)", "--model", "softmax"], code: 65,
+                        mentions: ["train-images-idx3-ubyte", "truncated"])
+    }
+
+    func testCSVWithANonNumber() throws {
+        try write("bad.csv", "label,a,b\n0,1.5,2\n1,abc,3\n")
+        try assertFails(["train", "--data", "csv:\(path("bad.csv"))", "--model", "logistic"], code: 65,
+                        mentions: ["bad.csv:3", "abc", "not a number"])
+    }
+
+    func testLabelOutOfRange() throws {
+        try write("labels.csv", "0,1.5,2\n1,0.5,3\n7,2,2\n")
+        try assertFails(["train", "--data", "csv:\(path("labels.csv"))", "--model", "softmax", "--classes", "3"],
+                        code: 65, mentions: ["labels.csv", "7", "out of range"])
+    }
+
+    func testTestLabelBeyondTheTrainingClasses() throws {
+        let dir = try writeIDX("labels", labels: [0, 1, 2, 200])
+        try assertFails(["train", "--data", "idx:\(dir)", "--model", "softmax", "--classes", "3"], code: 65,
+                        mentions: ["train-labels-idx1-ubyte", "200"])
+    }
+
+    func testUnknownModelSpec() throws {
+        try assertFails(["train", "--model", "transformer:12"], code: 64, mentions: ["--model", "transformer:12", "unknown model"])
+        try assertFails(["train", "--model", "mlp:64:swish"], code: 64, mentions: ["--model", "swish"])
+    }
+
+    func testBatchSizeZero() throws {
+        try assertFails(["train", "--batch-size", "0"], code: 64, mentions: ["--batch-size 0"])
+    }
+
+    func testNegativeLearningRate() throws {
+        try assertFails(["train", "--lr", "-0.1"], code: 64, mentions: ["--lr", "positive"])
+        try assertFails(["train", "--lr=-0.1"], code: 64, mentions: ["--lr", "positive"])
+    }
+
+    func testMalformedNumbersAndUnknownFlags() throws {
+        try assertFails(["train", "--epochs", "ten"], code: 64, mentions: ["--epochs", "ten"])
+        try assertFails(["train", "--bogus"], code: 64, mentions: ["--bogus"])
+        try assertFails(["train", "--lr-schedule", "cosine"], code: 64, mentions: ["--lr-schedule", "cosine"])
+        try assertFails(["train", "--data", "mnist"], code: 64, mentions: ["--data", "mnist"])
+    }
+
+    func testBinaryModelOnMulticlassData() throws {
+        try write("three.csv", "0,1\n1,2\n2,3\n")
+        try assertFails(["train", "--data", "csv:\(path("three.csv"))", "--model", "logistic"], code: 64,
+                        mentions: ["logistic", "3 classes"])
+    }
+
+    func testMetricsPathThatCannotBeWritten() throws {
+        try assertFails(["train", "--data", "xor", "--epochs", "1", "--metrics", path("no/such/dir/m.jsonl")], code: 73,
+                        mentions: ["m.jsonl"])
+        try assertFails(["train", "--data", "xor", "--epochs", "1", "--metrics", directory.path], code: 73,
+                        mentions: [directory.path, "directory"])
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+
+/// The commands as a user runs them.
+final class CommandTests: XCTestCase {
+    func testHelpExplainsEveryFlagWithItsDefault() throws {
+        let outcome = try TrainerProcess.run(["train", "--help"])
+        XCTAssertEqual(outcome.status, 0)
+        for flag in ["--data", "--test-data", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--metrics",
+                     "--lr-schedule", "--momentum", "--l1", "--l2"] {
+            XCTAssertTrue(outcome.stdout.contains(flag), flag)
+        }
+        XCTAssertTrue(outcome.stdout.contains("default: fashion-mnist"))
+        XCTAssertTrue(outcome.stdout.contains("default: mlp:256-128:relu"))
+        XCTAssertTrue(outcome.stdout.contains("default: 128"))
+    }
+
+    func testTrainOnSyntheticDataPrintsEpochLines() throws {
+        let outcome = try TrainerProcess.run(["train", "--data", "xor", "--model", "poly2+logistic", "--epochs", "3",
+                                              "--batch-size", "16", "--lr", "0.5"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stderrLines.filter { $0.hasPrefix("epoch ") }.count, 3, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("epoch 3/3"))
+    }
+
+    func testGradcheckPrintsTheMaxRelativeError() throws {
+        for model in ["mlp:5-3:tanh:svm", "poly2+logistic", "softmax", "mlp:4:sigmoid:mse"] {
+            let outcome = try TrainerProcess.run(["gradcheck", "--model", model, "--l2", "0.1", "--l1", "0.01"])
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+            let error = outcome.stdout.components(separatedBy: "max relative error ").last?
+                .split(separator: " ").first.flatMap { Double($0) }
+            XCTAssertLessThan(try XCTUnwrap(error, outcome.stdout), 1e-6)
+        }
+    }
+
+    func testEvaluateReadsTheLatestCheckpoint() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-eval-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trained = try TrainerProcess.run(["train", "--data", "xor", "--model", "poly2+logistic", "--epochs", "20",
+                                              "--batch-size", "16", "--lr", "0.5", "--checkpoint-dir", directory, "--quiet"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertEqual(trained.stderr, "")
+        let outcome = try TrainerProcess.run(["evaluate", directory])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("accuracy 100.00%"), outcome.stdout)
+        let missing = try TrainerProcess.run(["evaluate", directory + "/nothing.safetensors"])
+        XCTAssertEqual(missing.status, 66)
+        XCTAssertTrue(missing.stderr.hasPrefix("trainer: error: \(directory)/nothing.safetensors"), missing.stderr)
+    }
+}
