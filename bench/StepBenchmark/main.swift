@@ -1,0 +1,85 @@
+// step-benchmark: how fast the default job trains, and how close the step comes to the
+// single-thread sgemm speed of its own matrix shapes. Run through bench/step.
+//
+// FLOPs are counted as llm.c and the issue do: 6 per weight per sample (2 forward, 4 backward),
+// so an epoch of the default MLP (234,752 weights, 60,000 samples) is 84.5 GFLOP.
+import Communication
+import Foundation
+import KernelCore
+import Logging
+import Models
+import Training
+
+let epochs = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 3
+let cores = ProcessInfo.processInfo.activeProcessorCount
+
+/// Median of the per-epoch seconds after one warm-up epoch.
+func secondsPerEpoch(threads: Int) throws -> (median: Double, all: [Double], accuracy: Double?, flopsPerEpoch: Double) {
+    BLASThreads.set(threads)
+    var configuration = TrainingConfiguration()
+    configuration.epochs = epochs + 1
+    let trainer = try Trainer(configuration, communicator: LocalCommunicator(),
+                              logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+    let summary = try trainer.run()
+    let times = summary.epochs.dropFirst().map(\.seconds).sorted()
+    let weights = trainer.network.architecture.multiplyAddsPerSample
+    return (times[times.count / 2], times, summary.final?.testAccuracy, 6 * Double(weights) * Double(trainer.data.train.count))
+}
+
+/// GFLOP/s of one training step's eight GEMMs (forward, weight gradients, input gradients) at
+/// batch 128 on the default shapes, with one BLAS thread.
+func sgemmReference(batch: Int = 128, widths: [Int] = [784, 256, 128, 10]) -> Double {
+    BLASThreads.set(1)
+    let largest = widths.max()! * max(batch, widths.max()!)
+    let a = [Float](repeating: 0.5, count: largest), b = [Float](repeating: 0.25, count: largest)
+    var c = [Float](repeating: 0, count: largest)
+    var flops = 0.0
+    let started = Date()
+    var repetitions = 0
+    while Date().timeIntervalSince(started) < 1.0 {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    for l in 0..<(widths.count - 1) {
+                        let n = widths[l], m = widths[l + 1]
+                        // forward Z = X Wᵀ, weight gradient dW = δᵀ X, input gradient dX = δ W (not for layer 0)
+                        Float.gemm(transA: false, transB: true, m: batch, n: m, k: n, alpha: 1, a: a.baseAddress!, lda: n,
+                                   b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: m)
+                        Float.gemm(transA: true, transB: false, m: m, n: n, k: batch, alpha: 1, a: a.baseAddress!, lda: m,
+                                   b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
+                        flops += 4 * Double(batch * n * m)
+                        if l > 0 {
+                            Float.gemm(transA: false, transB: false, m: batch, n: n, k: m, alpha: 1, a: a.baseAddress!, lda: m,
+                                       b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
+                            flops += 2 * Double(batch * n * m)
+                        }
+                    }
+                }
+            }
+        }
+        repetitions += 1
+    }
+    return flops / Date().timeIntervalSince(started) / 1e9
+}
+
+func format(_ v: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }
+
+do {
+    print("step-benchmark: default job (Fashion-MNIST, MLP 784-256-128-10 ReLU, softmax CE, batch 128, lr 0.1)")
+    print("machine: \(cores) cores; median of \(epochs) epochs after one warm-up; \(Date())")
+    let reference = sgemmReference()
+    print("")
+    print("| run | BLAS threads | s/epoch median [min–max] | step GFLOP/s | % of 1-thread sgemm | test accuracy |")
+    print("|---|---|---|---|---|---|")
+    for threads in Set([cores, 1]).sorted(by: >) {
+        let r = try secondsPerEpoch(threads: threads)
+        let gflops = r.flopsPerEpoch / r.median / 1e9
+        print("| local mode | \(threads) | \(format(r.median)) [\(format(r.all.first!))–\(format(r.all.last!))] | \(format(gflops, 1)) | \(format(100 * gflops / reference / Double(threads), 0))% per thread | \(r.accuracy.map { format(100 * $0, 2) + "%" } ?? "–") |")
+    }
+    print("")
+    print("single-thread sgemm on the step's shapes (batch 128): \(format(reference, 1)) GFLOP/s")
+    print("FLOPs per epoch: 6 × 234,752 weights × 60,000 samples = 84.5 GFLOP")
+} catch {
+    FileHandle.standardError.write(Data("step-benchmark: error: \(error)\n".utf8))
+    exit(1)
+}
