@@ -62,6 +62,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
-        .testTarget(name: "CLITests", dependencies: ["TrainerCLI"]),
+        // Tests that run `trainer` and `mpirun` as processes share this runner.
+        .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
+        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "ProcessTestSupport"]),
+        // Real mpirun, real ranks: distributed runs equal single-process runs.
+        .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "ProcessTestSupport"]),
     ]
 )

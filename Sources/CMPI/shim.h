@@ -16,3 +16,5 @@ static inline MPI_Op shim_op_bor(void) { return MPI_BOR; }
 static inline void *shim_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Info shim_info_null(void) { return MPI_INFO_NULL; }
 static inline int shim_success(void) { return MPI_SUCCESS; }
+static inline int shim_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Comm shim_comm_null(void) { return MPI_COMM_NULL; }

@@ -1,16 +1,21 @@
 /// What the training loop needs from its peers — and nothing about models: one sum-allreduce
-/// per step over a flat buffer, a broadcast of raw bytes, and the rank and world size.
+/// per step over a flat buffer, a broadcast of raw bytes, min/max agreement on 64-bit words,
+/// and the rank and world size.
 ///
-/// Implementations: `LocalCommunicator` (one process, no MPI) and, under `mpirun`, the MPI one.
-/// Every call is collective: all ranks make the same calls in the same order.
+/// Implementations: `LocalCommunicator` (one process, no MPI) and `MPICommunicator` (under
+/// `mpirun`). Every call is collective: all ranks make the same calls in the same order.
 public protocol Communicator: AnyObject {
     /// This process's index, 0..<worldSize. Rank 0 alone logs and writes files.
     var rank: Int { get }
     var worldSize: Int { get }
+    /// How many ranks share this machine (for choosing BLAS threads).
+    var ranksOnThisNode: Int { get }
     /// Replaces `buffer` on every rank by the elementwise sum of all ranks' buffers.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
     /// Replaces `buffer` on every rank by the elementwise sum of all ranks' buffers.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
+    /// Elementwise minimum and maximum of `values` over all ranks.
+    func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64])
     /// Copies `root`'s bytes into `buffer` on every other rank.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int)
 }
@@ -24,7 +29,9 @@ public final class LocalCommunicator: Communicator {
     public init() {}
     public var rank: Int { 0 }
     public var worldSize: Int { 1 }
+    public var ranksOnThisNode: Int { 1 }
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
+    public func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64]) { (values, values) }
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
 }

@@ -4,7 +4,7 @@
 /// The command line prints it as `trainer: error: <message>` and exits with `kind.exitCode`.
 public struct TrainerError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What went wrong, which fixes the exit code (documented in README.md).
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, CaseIterable {
         /// A flag or model spec is malformed or out of range (exit 64, EX_USAGE).
         case usage
         /// An input file exists but its contents are wrong (exit 65, EX_DATAERR).

@@ -22,8 +22,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Rank 0 writes a checkpoint (safetensors) here at the end of every epoch, and a `latest` file naming it.")
     var checkpointDir: String?
 
-    @Option(help: "BLAS threads per process. (default: all cores in local mode)")
+    @Option(help: "BLAS threads per process. (default: all cores in local mode; under mpirun, cores / ranks on the node, at least 1)")
     var threads: Int?
+
+    @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
+    var mpi = "auto"
 
     @Flag(help: "Print nothing but errors.")
     var quiet = false
@@ -37,9 +40,32 @@ struct TrainCommand: ParsableCommand {
         configuration.metricsPath = metrics
         configuration.logEvery = logEvery
         configuration.checkpointDirectory = checkpointDir
-        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let trainer = try Trainer(configuration, communicator: LocalCommunicator(),
-                                  logger: PlainLogHandler.logger("trainer", quiet: quiet))
-        _ = try trainer.run()
+        let useMPI: Bool
+        switch mpi {
+        case "auto": useMPI = MPICommunicator.launchedByMPI(ProcessInfo.processInfo.environment)
+        case "on": useMPI = true
+        case "off": useMPI = false
+        default: throw TrainerError(.usage, subject: "--mpi \(mpi)", "expected auto, on or off")
+        }
+        guard useMPI else {
+            BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            _ = try Trainer(configuration, communicator: LocalCommunicator(), logger: PlainLogHandler.logger("trainer", quiet: quiet)).run()
+            return
+        }
+        let communicator = try MPICommunicator()
+        do {
+            BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
+            let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
+            _ = try Trainer(configuration, communicator: communicator, logger: logger).run()
+            communicator.finalize()
+        } catch let failure as AgreedFailure {
+            communicator.finalize()
+            throw failure
+        } catch {
+            // Only this rank knows: say it, then end every rank rather than leave them waiting.
+            let message = (error as? TrainerError)?.message ?? "\(error)"
+            TrainerCommand.report("rank \(communicator.rank): \(message)")
+            communicator.abort(code: (error as? TrainerError)?.kind.exitCode ?? 1)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Support
+import Training
 
 /// `trainer`: data-parallel neural-network training on Open MPI, with the models of an intro
 /// deep-learning course. `trainer` alone runs `trainer train`, the default job.
@@ -26,6 +27,9 @@ struct TrainerCommand: ParsableCommand {
             try command.run()
         } catch let error as TrainerError {
             fail(error.message, code: error.kind.exitCode)
+        } catch let failure as AgreedFailure {
+            if failure.printsHere { report(failure.error.message) }
+            Foundation.exit(failure.error.kind.exitCode)
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
         } catch {
@@ -37,7 +41,12 @@ struct TrainerCommand: ParsableCommand {
     }
 
     static func fail(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("trainer: error: \(message)\n".utf8))
+        report(message)
         Foundation.exit(code)
+    }
+
+    /// Prints `trainer: error: MESSAGE` on stderr.
+    static func report(_ message: String) {
+        FileHandle.standardError.write(Data("trainer: error: \(message)\n".utf8))
     }
 }

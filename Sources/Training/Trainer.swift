@@ -44,22 +44,39 @@ public final class Trainer {
     /// Slots after the gradients in the arena: loss sum, correct count, sample count.
     static let statisticsSlots = 3
 
+    /// Sets the run up on every rank. Collective: all ranks first agree that their setup (data,
+    /// model, rank 0's output files) succeeded, then that they run the same configuration on the
+    /// same data; then rank 0's initial parameters are broadcast. Any failure stops all ranks.
     public init(_ configuration: TrainingConfiguration, communicator: Communicator, logger: Logger) throws {
         self.configuration = configuration
         self.communicator = communicator
         self.logger = logger
-        data = try PreparedData(configuration)
+        var prepared: PreparedData?, metrics: MetricsLog?, checkpoints: CheckpointDirectory?, failure: Error?
+        do {
+            prepared = try PreparedData(configuration)
+            if communicator.isRoot {
+                metrics = try configuration.metricsPath.map { try MetricsLog(path: $0) }
+                checkpoints = try configuration.checkpointDirectory.map { try CheckpointDirectory(path: $0) }
+            }
+        } catch {
+            failure = error
+        }
+        try RankAgreement.agreeOnSetup(failure, communicator: communicator)
+        guard let data = prepared else { throw TrainerError(.environment, subject: "setup", "no data after a successful setup") }
+        try RankAgreement.verify(RankAgreement.fingerprint(configuration, data: data), communicator: communicator)
+        self.data = data
+        self.metrics = metrics
+        self.checkpoints = checkpoints
         plan = BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize)
         // The largest rank slice of any global batch: ⌈B / W⌉ rows (evaluation reuses the buffers).
         let capacity = (min(configuration.batchSize, data.train.count) + communicator.worldSize - 1) / communicator.worldSize
         network = Network(data.architecture, batchCapacity: capacity, extraGradientSlots: Trainer.statisticsSlots)
         Initialization.initialize(network, seed: configuration.seed)
+        communicator.broadcast(UnsafeMutableRawBufferPointer(network.parameters), root: 0)
         optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: data.train.featureCount)
         regularization = Regularization(l1: configuration.regularization.l1, l2: configuration.regularization.l2)
         testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
-        metrics = try communicator.isRoot ? configuration.metricsPath.map { try MetricsLog(path: $0) } : nil
-        checkpoints = try communicator.isRoot ? configuration.checkpointDirectory.map { try CheckpointDirectory(path: $0) } : nil
     }
 
     /// Trains `configuration.epochs` epochs; rank 0 logs a line per epoch and writes the metrics.

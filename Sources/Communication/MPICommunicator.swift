@@ -1,0 +1,86 @@
+import CMPI
+import Support
+
+/// The communicator of one MPI rank in `MPI_COMM_WORLD`. The only code that touches the C shim.
+///
+/// Create at most one per process (MPI cannot be initialised twice) and call `finalize()` before
+/// a normal exit: Open MPI's launcher reports an exit without `MPI_Finalize` as a failure.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let worldSize: Int
+    public let ranksOnThisNode: Int
+    let world: MPI_Comm
+    private var finalized = false
+
+    /// Whether this process was started by an MPI launcher (Open MPI's mpirun, or PMIx/PMI).
+    public static func launchedByMPI(_ environment: [String: String]) -> Bool {
+        ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }
+    }
+
+    /// Initialises MPI. Throws `.environment` if MPI cannot start.
+    public init() throws {
+        guard MPI_Init(nil, nil) == shim_success() else {
+            throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
+        }
+        world = shim_comm_world()
+        var rank: Int32 = 0, size: Int32 = 0
+        MPI_Comm_rank(world, &rank)
+        MPI_Comm_size(world, &size)
+        self.rank = Int(rank)
+        worldSize = Int(size)
+        // Ranks that can share memory with this one are the ranks on this node.
+        var node = shim_comm_null()
+        var local: Int32 = 1
+        if MPI_Comm_split_type(world, shim_comm_type_shared(), rank, shim_info_null(), &node) == shim_success() {
+            MPI_Comm_size(node, &local)
+            MPI_Comm_free(&node)
+        }
+        ranksOnThisNode = Int(max(local, 1))
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+        MPI_Allreduce(shim_in_place(), base, Int32(buffer.count), shim_float(), shim_op_sum(), world)
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+        MPI_Allreduce(shim_in_place(), base, Int32(buffer.count), shim_double(), shim_op_sum(), world)
+    }
+
+    public func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64]) {
+        var low = values, high = values
+        guard !values.isEmpty else { return (low, high) }
+        low.withUnsafeMutableBufferPointer {
+            _ = MPI_Allreduce(shim_in_place(), $0.baseAddress, Int32($0.count), shim_uint64(), shim_op_min(), world)
+        }
+        high.withUnsafeMutableBufferPointer {
+            _ = MPI_Allreduce(shim_in_place(), $0.baseAddress, Int32($0.count), shim_uint64(), shim_op_max(), world)
+        }
+        return (low, high)
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {
+        guard let base = buffer.baseAddress else { return }
+        // MPI counts are Int32: send large buffers in pieces of 1 GiB.
+        var offset = 0
+        while offset < buffer.count {
+            let piece = min(buffer.count - offset, 1 << 30)
+            MPI_Bcast(base + offset, Int32(piece), shim_byte(), Int32(root), world)
+            offset += piece
+        }
+    }
+
+    /// Ends MPI for a normal exit (every rank must call it). Idempotent.
+    public func finalize() {
+        guard !finalized else { return }
+        finalized = true
+        MPI_Finalize()
+    }
+
+    /// Ends every rank of the job now with `code` — for an error only this rank knows about.
+    public func abort(code: Int32) -> Never {
+        MPI_Abort(world, code)
+        fatalError("MPI_Abort returned")
+    }
+}

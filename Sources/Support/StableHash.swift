@@ -1,0 +1,12 @@
+/// FNV-1a, 64-bit: a hash that is the same in every process and on every machine (Swift's
+/// `Hasher` is seeded per process, so ranks could not compare its values).
+public enum StableHash {
+    public static func of(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import ProcessTestSupport
+import Support
+import Training
+import XCTest
+
+/// Runs the `trainer` built next to this test bundle, alone or under a real `mpirun`.
+enum Launcher {
+    typealias Outcome = ProcessRunner.Outcome
+
+    static var trainer: String { ProcessRunner.trainer }
+
+    static var mpirun: String? {
+        ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// mpirun's flags for this machine: root, more ranks than cores, the fast-starting ob1 layer.
+    static var mpirunFlags: [String] {
+        (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "--mca", "pml", "ob1"]
+    }
+
+    /// `trainer train arguments` on `ranks` MPI ranks (nil: local mode, no mpirun).
+    static func train(ranks: Int?, _ arguments: [String], timeout: Double = 120) throws -> Outcome {
+        guard let ranks else { return try run(trainer, ["train"] + arguments, timeout: timeout) }
+        let mpirun = try XCTUnwrap(mpirun, "mpirun is not installed (launch/install installs openmpi-bin)")
+        return try run(mpirun, mpirunFlags + ["-n", String(ranks), trainer, "train"] + arguments, timeout: timeout)
+    }
+
+    /// Runs a program; one that does not finish in `timeout` seconds fails the test.
+    static func run(_ program: String, _ arguments: [String], timeout: Double) throws -> Outcome {
+        let outcome = try ProcessRunner.run(program, arguments, timeout: timeout)
+        if !outcome.finished { XCTFail("\(program) \(arguments.joined(separator: " ")) did not finish in \(timeout) s") }
+        return outcome
+    }
+
+    /// A fresh directory for one run's metrics and checkpoints.
+    static func directory() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-dist-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+}
+
+/// What one finished run left behind: the final parameters and the logged losses.
+struct RunResult {
+    let parameters: [Float]
+    let parameterBytes: [UInt8]
+    /// (name, value) of every loss in the metrics file, in order.
+    let losses: [(String, Double)]
+    let finalTestAccuracy: Double?
+
+    /// Trains with `arguments` plus a metrics file and a checkpoint directory, then reads them.
+    static func train(ranks: Int?, _ arguments: [String]) throws -> RunResult {
+        let directory = try Launcher.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outcome = try Launcher.train(ranks: ranks, arguments + ["--metrics", directory + "/metrics.jsonl",
+                                                                    "--checkpoint-dir", directory + "/ckpt", "--quiet"])
+        guard outcome.status == 0 else {
+            throw TrainerError(.environment, subject: "ranks \(ranks.map(String.init) ?? "local")", "exit \(outcome.status): \(outcome.stderr)")
+        }
+        let latest = try String(contentsOfFile: directory + "/ckpt/latest", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let loaded = try ModelCheckpoint.load(directory + "/ckpt/" + latest)
+        var losses: [(String, Double)] = [], accuracy: Double?
+        for line in try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n") {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            for key in ["loss", "train_loss", "test_loss"] {
+                if let value = object[key] as? Double { losses.append(("\(key)@\(object["step"] ?? object["epoch"] ?? "")", value)) }
+            }
+            if let a = object["test_accuracy"] as? Double { accuracy = a }
+        }
+        let bytes = loaded.parameters.withUnsafeBytes { Array($0) }
+        return RunResult(parameters: loaded.parameters, parameterBytes: bytes, losses: losses, finalTestAccuracy: accuracy)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// A rank started differently stops the whole job quickly with one clear message, never a hang.
+final class RankMismatchTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipIf(Launcher.mpirun == nil, "mpirun is not installed")
+    }
+
+    /// mpirun's MPMD form starts rank 0 and rank 1 with different flags.
+    func mismatched(_ first: [String], _ second: [String]) throws -> Launcher.Outcome {
+        let trainer = Launcher.trainer
+        let mpirun = try XCTUnwrap(Launcher.mpirun)
+        return try Launcher.run(mpirun, Launcher.mpirunFlags + ["-n", "1", trainer, "train"] + first
+                                    + [":", "-n", "1", trainer, "train"] + second, timeout: 30)
+    }
+
+    func testDifferentSeedStopsAllRanks() throws {
+        let base = ["--data", "blobs:200:2:2", "--model", "logistic", "--epochs", "1"]
+        let outcome = try mismatched(base + ["--seed", "1"], base + ["--seed", "2"])
+        XCTAssertNotEqual(outcome.status, 0)
+        XCTAssertLessThan(outcome.seconds, 10)
+        let messages = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("trainer: error:") }
+        XCTAssertEqual(messages.count, 1, outcome.stderr)
+        XCTAssertTrue(messages.first?.contains("--seed is 1 on some ranks and 2 on others") ?? false, outcome.stderr)
+    }
+
+    func testDifferentBatchSizeStopsAllRanks() throws {
+        let base = ["--data", "xor", "--model", "logistic", "--epochs", "1"]
+        let outcome = try mismatched(base + ["--batch-size", "32"], base + ["--batch-size", "64"])
+        XCTAssertEqual(outcome.status, 64)
+        XCTAssertLessThan(outcome.seconds, 10)
+        XCTAssertTrue(outcome.stderr.contains("trainer: error: ranks disagree: --batch-size is 32 on some ranks and 64 on others"), outcome.stderr)
+    }
+
+    /// An error on one rank only (its data file is missing) ends every rank, printed once.
+    func testMissingFileOnOneRankStopsAllRanks() throws {
+        let outcome = try mismatched(["--data", "xor", "--epochs", "1"], ["--data", "csv:/nonexistent/train.csv", "--epochs", "1"])
+        XCTAssertEqual(outcome.status, 66)
+        XCTAssertLessThan(outcome.seconds, 10)
+        let messages = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("trainer: error:") }
+        XCTAssertEqual(messages, ["trainer: error: /nonexistent/train.csv: cannot open: No such file or directory"], outcome.stderr)
+    }
+}
