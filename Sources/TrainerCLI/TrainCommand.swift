@@ -28,6 +28,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = "auto"
 
+    @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")
+    var profile = false
+
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
@@ -40,6 +43,7 @@ struct TrainCommand: ParsableCommand {
         configuration.metricsPath = metrics
         configuration.logEvery = logEvery
         configuration.checkpointDirectory = checkpointDir
+        configuration.profile = profile
         let useMPI: Bool
         switch mpi {
         case "auto": useMPI = MPICommunicator.launchedByMPI(ProcessInfo.processInfo.environment)

@@ -12,10 +12,12 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
     public var testAccuracy: Double?
     public var lr: Double
     public var seconds: Double
+    /// With `--profile`: rank 0's seconds per phase of the step over the epoch.
+    public var phases: PhaseTimes? = nil
 
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", trainAccuracy = "train_accuracy", testLoss = "test_loss",
-             testAccuracy = "test_accuracy", lr, seconds
+             testAccuracy = "test_accuracy", lr, seconds, phases
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -27,6 +29,7 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
         try c.encode(testAccuracy, forKey: .testAccuracy)
         try c.encode(lr, forKey: .lr)
         try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(phases, forKey: .phases)
     }
 }
 

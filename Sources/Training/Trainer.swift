@@ -41,6 +41,9 @@ public final class Trainer {
     /// The sample order 0, 1, … n−1 of the test set (evaluation is not shuffled).
     let testOrder: [Int32]
 
+    /// This epoch's time per phase of the step (rank-local).
+    var phases = PhaseTimes()
+
     /// Slots after the gradients in the arena: loss sum, correct count, sample count.
     static let statisticsSlots = 3
 
@@ -89,6 +92,7 @@ public final class Trainer {
         for epoch in 0..<configuration.epochs {
             let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: epoch)
             let started = Date()
+            phases = PhaseTimes()
             var lossSum = 0.0, correct = 0.0, seen = 0.0
             var rate = configuration.learningRate
             for step in 0..<plan.stepsPerEpoch {
@@ -107,7 +111,8 @@ public final class Trainer {
             let classifies = configuration.model.loss.isClassification
             let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / max(seen, 1),
                                      trainAccuracy: classifies ? correct / max(seen, 1) : nil,
-                                     testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate, seconds: seconds)
+                                     testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate, seconds: seconds,
+                                     phases: configuration.profile ? phases : nil)
             records.append(record)
             try metrics?.write(record)
             if let checkpoints {
@@ -129,10 +134,13 @@ public final class Trainer {
     /// One synchronous SGD step on this rank's `samples` (positions in the permutation) and
     /// everyone else's; returns the global loss sum, correct count and sample count.
     func trainStep(_ samples: ArraySlice<Int32>, rate: Double, globalStep: Int) throws -> (lossSum: Double, correct: Double, count: Double) {
+        let t0 = monotonicSeconds()
         batch.gather(from: data.train, indices: samples)
         let rows = samples.count
         let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
+        let t1 = monotonicSeconds()
         network.forward(features, rows: rows)
+        let t2 = monotonicSeconds()
         let lossSum = network.backward(features, labels: labels, rows: rows)
         let loss = network.architecture.loss
         let correct = rows == 0 ? 0 : loss.correctCount(scores: network.scores, labels: labels, rows: rows,
@@ -141,10 +149,15 @@ public final class Trainer {
         arena[tail] = lossSum
         arena[tail + 1] = Float(correct)
         arena[tail + 2] = Float(rows)
+        let t3 = monotonicSeconds()
         communicator.allreduceSum(arena)
+        let t4 = monotonicSeconds()
         let stats = (lossSum: Double(arena[tail]), correct: Double(arena[tail + 1]), count: Double(arena[tail + 2]))
         network.finishGradient(sampleCount: arena[tail + 2], regularization: regularization)
         optimizer.update(network.parameters, gradients: network.gradients, rate: rate)
+        let t5 = monotonicSeconds()
+        phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
+        phases.allreduce += t4 - t3; phases.update += t5 - t4
         return stats
     }
 
@@ -167,6 +180,11 @@ public final class Trainer {
         if let a = r.testAccuracy { parts.append("test_accuracy \(format(100 * a, 2))%") }
         parts.append("lr \(r.lr)")
         parts.append("\(format(r.seconds, 2)) s")
+        if let p = r.phases {
+            let shares = [("gather", p.gather), ("forward", p.forward), ("backward", p.backward),
+                          ("allreduce", p.allreduce), ("update", p.update)]
+            parts.append("[" + shares.map { "\($0.0) \(format($0.1, 3)) s" }.joined(separator: ", ") + "]")
+        }
         return parts.joined(separator: "  ")
     }
 

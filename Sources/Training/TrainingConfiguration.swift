@@ -23,6 +23,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var metricsPath: String?
     /// A step record every this many steps (0: none).
     public var logEvery = 100
+    /// Record the time of each phase of the step in the epoch records and progress lines.
+    public var profile = false
     /// Rank 0 writes a checkpoint here at the end of every epoch.
     public var checkpointDirectory: String?
 
