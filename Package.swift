@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
         // Tests that run `trainer` and `mpirun` as processes share this runner.
         .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "ProcessTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "ProcessTestSupport"]),
         // Real mpirun, real ranks: distributed runs equal single-process runs.
         .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "ProcessTestSupport"]),
     ]

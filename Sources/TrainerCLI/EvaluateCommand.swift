@@ -22,7 +22,7 @@ struct EvaluateCommand: ParsableCommand {
     var split = "test"
 
     func run() throws {
-        let path = try CheckpointPath.resolve(checkpoint)
+        let path = try CheckpointDirectory.resolve(checkpoint, checkpointDirectory: nil)
         let loaded = try ModelCheckpoint.load(path)
         let whichSplit: DataSource.Split
         switch split {
@@ -53,22 +53,3 @@ struct EvaluateCommand: ParsableCommand {
     }
 }
 
-/// A checkpoint argument: a file, or a directory whose `latest` names the file.
-enum CheckpointPath {
-    static func resolve(_ path: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw TrainerError(.noInput, subject: path, "no such checkpoint file or directory")
-        }
-        guard isDirectory.boolValue else { return path }
-        let pointer = path + "/latest"
-        guard let text = try? String(contentsOfFile: pointer, encoding: .utf8) else {
-            throw TrainerError(.noInput, subject: pointer, "missing or unreadable: the directory has no latest checkpoint")
-        }
-        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, !name.contains("/") else {
-            throw TrainerError(.data, subject: pointer, "does not name a checkpoint file")
-        }
-        return path + "/" + name
-    }
-}

@@ -19,8 +19,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a step record to --metrics every N steps (0: none).")
     var logEvery = 100
 
-    @Option(help: "Rank 0 writes a checkpoint (safetensors) here at the end of every epoch, and a `latest` file naming it.")
+    @Option(help: "Rank 0 writes checkpoints (safetensors) here — at every epoch end, every --checkpoint-every steps, and when stopped by SIGINT/SIGTERM — and a `latest` file naming the newest.")
     var checkpointDir: String?
+
+    @Option(parsing: .unconditional, help: "Also write a checkpoint every N global steps (0: only at epoch ends and when stopped).")
+    var checkpointEvery = 0
+
+    @Option(parsing: .unconditional, help: "Keep only the K newest checkpoints (0: keep all).")
+    var keep = 0
+
+    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate and schedule, momentum, regularisation and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
+    var resume: String?
 
     @Option(help: "BLAS threads per process. (default: all cores in local mode; under mpirun, cores / ranks on the node, at least 1)")
     var threads: Int?
@@ -42,7 +51,15 @@ struct TrainCommand: ParsableCommand {
         }
         configuration.metricsPath = metrics
         configuration.logEvery = logEvery
+        guard checkpointEvery >= 0 else { throw TrainerError(.usage, subject: "--checkpoint-every \(checkpointEvery)", "must be ≥ 0") }
+        guard keep >= 0 else { throw TrainerError(.usage, subject: "--keep \(keep)", "must be ≥ 0") }
+        if checkpointDir == nil, checkpointEvery > 0 || keep > 0 {
+            throw TrainerError(.usage, subject: checkpointEvery > 0 ? "--checkpoint-every" : "--keep", "needs --checkpoint-dir")
+        }
         configuration.checkpointDirectory = checkpointDir
+        configuration.checkpointEvery = checkpointEvery
+        configuration.keepCheckpoints = keep
+        configuration.resume = resume
         configuration.profile = profile
         let useMPI: Bool
         switch mpi {
@@ -51,16 +68,19 @@ struct TrainCommand: ParsableCommand {
         case "off": useMPI = false
         default: throw TrainerError(.usage, subject: "--mpi \(mpi)", "expected auto, on or off")
         }
+        let stop = StopRequest()
         guard useMPI else {
             BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-            _ = try Trainer(configuration, communicator: LocalCommunicator(), logger: PlainLogHandler.logger("trainer", quiet: quiet)).run()
+            _ = try Trainer(configuration, communicator: LocalCommunicator(), logger: PlainLogHandler.logger("trainer", quiet: quiet),
+                            stopRequested: { stop.isRequested }).run()
             return
         }
         let communicator = try MPICommunicator()
         do {
             BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
             let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
-            _ = try Trainer(configuration, communicator: communicator, logger: logger).run()
+            _ = try Trainer(configuration, communicator: communicator, logger: logger,
+                            stopRequested: { stop.isRequested }).run()
             communicator.finalize()
         } catch let failure as AgreedFailure {
             communicator.finalize()

@@ -25,8 +25,15 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var logEvery = 100
     /// Record the time of each phase of the step in the epoch records and progress lines.
     public var profile = false
-    /// Rank 0 writes a checkpoint here at the end of every epoch.
+    /// Rank 0 writes checkpoints here: every `checkpointEvery` steps, at every epoch end, when stopped.
     public var checkpointDirectory: String?
+    /// A checkpoint every this many global steps (0: only at epoch ends and when stopped).
+    public var checkpointEvery = 0
+    /// How many newest checkpoints to keep in the directory (0: all).
+    public var keepCheckpoints = 0
+    /// Resume from `latest` (the checkpoint directory's), `auto` (latest if any, else start
+    /// afresh), a checkpoint file, or a directory.
+    public var resume: String?
 
     public init() {}
 }

@@ -21,26 +21,50 @@ public enum ProcessRunner {
     /// Runs `program arguments…` with output to files (nothing can fill a pipe and block it),
     /// killing it after `timeout` seconds.
     public static func run(_ program: String, _ arguments: [String], timeout: Double) throws -> Outcome {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
+        try Running(program, arguments).finish(timeout: timeout)
+    }
+
+    /// A program started in the background, to be signalled while it runs.
+    public final class Running {
+        public let process = Process()
+        let scratch: URL, out: URL, err: URL
         let started = Date()
-        try process.run()
-        while process.isRunning && Date().timeIntervalSince(started) < timeout { usleep(10_000) }
-        let finished = !process.isRunning
-        if !finished { process.terminate() }
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus,
-                       stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                       stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self),
-                       seconds: Date().timeIntervalSince(started), finished: finished)
+
+        public init(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+            scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-run-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            out = scratch.appendingPathComponent("out")
+            err = scratch.appendingPathComponent("err")
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = arguments
+            if let environment { process.environment = environment }
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            process.standardError = try FileHandle(forWritingTo: err)
+            try process.run()
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+        public var isRunning: Bool { process.isRunning }
+
+        /// The pids of this process's children named `name` (e.g. the ranks under mpirun).
+        public func children(named name: String) -> [Int32] {
+            guard let outcome = try? ProcessRunner.run("/usr/bin/pgrep", ["-P", String(pid), "-x", name], timeout: 10) else { return [] }
+            return outcome.stdout.split(separator: "\n").compactMap { Int32($0) }
+        }
+
+        /// Waits for the end (killing the program after `timeout` seconds) and collects its output.
+        public func finish(timeout: Double) throws -> Outcome {
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            while process.isRunning && Date().timeIntervalSince(started) < timeout { usleep(10_000) }
+            let finished = !process.isRunning
+            if !finished { process.terminate() }
+            process.waitUntilExit()
+            return Outcome(status: process.terminationStatus,
+                           stdout: String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                           stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self),
+                           seconds: Date().timeIntervalSince(started), finished: finished)
+        }
     }
 }

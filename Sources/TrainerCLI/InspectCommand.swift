@@ -1,0 +1,42 @@
+import ArgumentParser
+import Checkpoint
+import Foundation
+import Training
+
+/// `trainer inspect CKPT`: what a checkpoint holds.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Print a checkpoint's configuration, progress and a table of its tensors.")
+
+    @Argument(help: "A checkpoint file, or a checkpoint directory (its `latest`).")
+    var checkpoint: String
+
+    func run() throws {
+        let path = try CheckpointDirectory.resolve(checkpoint, checkpointDirectory: nil)
+        let file = try SafeTensors(contentsOf: path)
+        let loaded = try ModelCheckpoint.decode(file, source: path)
+        let m = loaded.metadata
+        print("checkpoint \(path)")
+        print("format \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), saved by \(m["world_size"] ?? "?") rank(s)")
+        print("\nconfiguration")
+        for key in ["model", "data", "test_data", "classes", "epochs", "batch_size", "lr", "lr_schedule", "momentum", "l1", "l2",
+                    "seed", "train_samples", "data_crc32", "input_count"] {
+            print("  \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(m[key] ?? "–")")
+        }
+        let p = loaded.progress
+        print("\nprogress")
+        print("  epochs completed \(p.epoch), steps into the next epoch \(p.stepInEpoch), global step \(p.globalStep), samples seen \(p.samplesSeen)")
+        print("\ntensors (\(file.tensors.count), CRC-32 \(m["tensors_crc32"] ?? "?") verified)")
+        print("  name                  dtype  shape          elements        min        max       mean")
+        for tensor in file.tensors {
+            let values = tensor.floats() ?? []
+            let low = values.min() ?? 0, high = values.max() ?? 0
+            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Float(values.count)
+            let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
+            print("  " + [tensor.name.padding(toLength: 21, withPad: " ", startingAt: 0), tensor.dtype.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0),
+                          shape.padding(toLength: 14, withPad: " ", startingAt: 0), String(tensor.elementCount).padding(toLength: 9, withPad: " ", startingAt: 0),
+                          String(format: "%10.4f %10.4f %10.4f", low, high, mean)].joined(separator: " "))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Checkpoint
+import Foundation
+import Support
+
+/// Rank 0's checkpoint directory: `ckpt-<global step>.safetensors` files, each written durably
+/// and atomically, then a `latest` file naming the newest, replaced atomically after it. A crash
+/// at any instant leaves `latest` naming a complete checkpoint.
+public struct CheckpointDirectory: Sendable {
+    public let path: String
+    static let prefix = "ckpt-", suffix = ".safetensors"
+
+    /// Creates the directory if needed, and removes temporary files a killed writer left.
+    public init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw TrainerError(.cannotWrite, subject: path, "is a file, expected a checkpoint directory") }
+        } else {
+            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw TrainerError(.cannotWrite, subject: path, "cannot create the checkpoint directory")
+            }
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        where name.contains(".tmp-") && (name.hasPrefix(Self.prefix) || name.hasPrefix("latest")) {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        }
+    }
+
+    public func fileName(globalStep: Int) -> String { String(format: "\(Self.prefix)%08d\(Self.suffix)", globalStep) }
+
+    /// Writes `checkpoint` for `globalStep`, points `latest` at it, then deletes all but the
+    /// `keep` newest checkpoints (0 keeps all). Returns the file's path.
+    @discardableResult
+    public func save(_ checkpoint: SafeTensors, globalStep: Int, keep: Int = 0) throws -> String {
+        let name = fileName(globalStep: globalStep)
+        let file = path + "/" + name
+        try checkpoint.write(to: file)
+        try AtomicFile.write(Array((name + "\n").utf8), to: path + "/latest")
+        if keep > 0 { prune(keeping: keep, current: name) }
+        return file
+    }
+
+    /// Deletes the oldest checkpoints beyond the `count` newest, never `current`.
+    func prune(keeping count: Int, current: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let steps = names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix(Self.prefix), name.hasSuffix(Self.suffix),
+                  let step = Int(name.dropFirst(Self.prefix.count).dropLast(Self.suffix.count)) else { return nil }
+            return (step, name)
+        }.sorted { $0.0 > $1.0 }
+        for (_, name) in steps.dropFirst(count) where name != current {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        }
+    }
+
+    /// The checkpoint file a `--resume` value names: `latest` (in `checkpointDirectory`), `auto`
+    /// (`latest` if there is one, else nil: start afresh), a directory (its `latest`), or a file.
+    public static func resolveResume(_ value: String, checkpointDirectory: String?) throws -> String? {
+        if value == "auto" {
+            guard let checkpointDirectory else {
+                throw TrainerError(.usage, subject: "--resume auto", "needs --checkpoint-dir to say where to look")
+            }
+            guard FileManager.default.fileExists(atPath: checkpointDirectory + "/latest") else { return nil }
+            return try resolve(checkpointDirectory, checkpointDirectory: nil)
+        }
+        return try resolve(value, checkpointDirectory: checkpointDirectory)
+    }
+
+    /// The checkpoint file a `--resume` value names: `latest` (in `checkpointDirectory`), a
+    /// directory (its `latest`), or a file.
+    public static func resolve(_ value: String, checkpointDirectory: String?) throws -> String {
+        if value == "latest" {
+            guard let checkpointDirectory else {
+                throw TrainerError(.usage, subject: "--resume latest", "needs --checkpoint-dir to say where latest is")
+            }
+            return try resolve(checkpointDirectory, checkpointDirectory: nil)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory) else {
+            throw TrainerError(.noInput, subject: value, "no such checkpoint file or directory")
+        }
+        guard isDirectory.boolValue else { return value }
+        let pointer = value + "/latest"
+        guard let text = try? String(contentsOfFile: pointer, encoding: .utf8) else {
+            throw TrainerError(.noInput, subject: pointer, "missing or unreadable: the directory has no latest checkpoint")
+        }
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, !name.contains("/"), name.count < 256 else {
+            throw TrainerError(.data, subject: pointer, "does not name a checkpoint file")
+        }
+        return value + "/" + name
+    }
+}

@@ -1,0 +1,33 @@
+/// Where a run stands — with the parameters and the momentum buffer, everything a bit-exact
+/// resume needs (the data order is a function of (seed, epoch), the rate of the global step).
+public struct TrainingProgress: Sendable, Equatable {
+    /// Epochs completed.
+    public var epoch = 0
+    /// Steps completed in the epoch in progress.
+    public var stepInEpoch = 0
+    public var globalStep = 0
+    public var samplesSeen = 0
+    /// Global sums over the steps of the epoch in progress, for its train_loss and train_accuracy.
+    public var epochLossSum = 0.0
+    public var epochCorrect = 0.0
+    public var epochSamples = 0.0
+
+    public init() {}
+
+    mutating func record(_ step: StepStatistics) {
+        epochLossSum += step.lossSum
+        epochCorrect += step.correct
+        epochSamples += step.count
+        samplesSeen += Int(step.count)
+        stepInEpoch += 1
+        globalStep += 1
+    }
+
+    mutating func finishEpoch() {
+        epoch += 1
+        stepInEpoch = 0
+        epochLossSum = 0
+        epochCorrect = 0
+        epochSamples = 0
+    }
+}

@@ -1,0 +1,165 @@
+import Checkpoint
+import Foundation
+import ProcessTestSupport
+import Training
+import XCTest
+
+/// Kill a run at any moment and `--resume` continues it to exactly the weights the
+/// uninterrupted run would have produced.
+final class ResumeTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipIf(Launcher.mpirun == nil, "mpirun is not installed")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "no Fashion-MNIST")
+    }
+
+    /// The default job for 3 epochs with momentum, so the optimizer state matters too.
+    static let job = ["--epochs", "3", "--momentum", "0.9", "--lr", "0.05", "--log-every", "0", "--quiet"]
+    static let totalSteps = 3 * 469
+
+    /// The command line of `trainer train` alone (ranks nil) or under mpirun.
+    static func command(ranks: Int?, _ arguments: [String]) -> (String, [String]) {
+        guard let ranks, let mpirun = Launcher.mpirun else { return (Launcher.trainer, ["train"] + arguments) }
+        return (mpirun, Launcher.mpirunFlags + ["-n", String(ranks), Launcher.trainer, "train"] + arguments)
+    }
+
+    /// The final checkpoint's tensors and metadata of a run that wrote to `directory`.
+    static func finalCheckpoint(_ directory: String) throws -> SafeTensors {
+        let path = try CheckpointDirectory.resolve(directory, checkpointDirectory: nil)
+        _ = try ModelCheckpoint.load(path)  // valid
+        return try SafeTensors(contentsOf: path)
+    }
+
+    static func uninterrupted(ranks: Int?) throws -> SafeTensors {
+        let directory = try Launcher.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (program, arguments) = command(ranks: ranks, job + ["--checkpoint-dir", directory])
+        let outcome = try ProcessRunner.run(program, arguments, timeout: 120)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        return try finalCheckpoint(directory)
+    }
+
+    /// SIGTERM at a random moment — to the trainer, to mpirun (which forwards it) or to one
+    /// rank — then resume; the final bytes equal the uninterrupted run's.
+    func assertStopAndResumeIsExact(ranks: Int?, signalMPIRun: Bool, file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = try Self.uninterrupted(ranks: ranks)
+        let directory = try Launcher.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var stoppedAt = Self.totalSteps
+        for attempt in 0..<4 where stoppedAt >= Self.totalSteps {
+            try? FileManager.default.removeItem(atPath: directory)
+            let (program, arguments) = Self.command(ranks: ranks, Self.job + ["--checkpoint-dir", directory])
+            let running = try ProcessRunner.Running(program, arguments)
+            let delay = Double.random(in: ranks == nil ? 0.8...2.0 : 1.4...2.8) / Double(attempt + 1)
+            usleep(UInt32(delay * 1e6))
+            var target = running.pid
+            if ranks != nil, !signalMPIRun, let rank = running.children(named: "trainer").randomElement() { target = rank }
+            kill(target, SIGTERM)
+            let outcome = try running.finish(timeout: 120)
+            if ranks == nil || !signalMPIRun {
+                XCTAssertEqual(outcome.status, 0, "a stop on request exits 0: \(outcome.stderr)", file: file, line: line)
+            }
+            let latest = try ModelCheckpoint.load(try CheckpointDirectory.resolve(directory, checkpointDirectory: nil))
+            stoppedAt = latest.progress.globalStep
+            print("ranks \(ranks.map(String.init) ?? "local"): SIGTERM after \(delay) s stopped at step \(stoppedAt) of \(Self.totalSteps)")
+        }
+        XCTAssertLessThan(stoppedAt, Self.totalSteps, "the stop never landed mid-run", file: file, line: line)
+        let (program, arguments) = Self.command(ranks: ranks, Self.job + ["--checkpoint-dir", directory, "--resume", "latest"])
+        let resumed = try ProcessRunner.run(program, arguments, timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr, file: file, line: line)
+        let final = try Self.finalCheckpoint(directory)
+        XCTAssertEqual(final.tensors.map(\.name), reference.tensors.map(\.name), file: file, line: line)
+        for (a, b) in zip(final.tensors, reference.tensors) {
+            XCTAssertTrue(a.bytes == b.bytes, "\(a.name) differs after resuming from step \(stoppedAt)", file: file, line: line)
+        }
+        XCTAssertEqual(final.metadata, reference.metadata, file: file, line: line)
+    }
+
+    func testStopAndResumeInLocalModeIsBitwiseExact() throws {
+        try assertStopAndResumeIsExact(ranks: nil, signalMPIRun: false)
+    }
+
+    func testStopAndResumeOnTwoRanksIsBitwiseExact() throws {
+        try assertStopAndResumeIsExact(ranks: 2, signalMPIRun: true)
+    }
+
+    func testStopAndResumeOnFourRanksIsBitwiseExact() throws {
+        try assertStopAndResumeIsExact(ranks: 4, signalMPIRun: false)
+    }
+
+    /// SIGKILL one rank at a random step, 5 times over, under launch/supervise: the job restarts
+    /// from its latest checkpoint each time and ends with the uninterrupted run's bytes.
+    func testSupervisedJobSurvivesKilledRanks() throws {
+        let supervise = ProcessRunner.buildDirectory.appendingPathComponent("../../../launch/supervise").standardized.path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: supervise), "launch/supervise not found at \(supervise)")
+        let mpirun = try XCTUnwrap(Launcher.mpirun)
+        let job = ["--epochs", "4", "--momentum", "0.9", "--lr", "0.05", "--log-every", "0", "--quiet", "--checkpoint-every", "40"]
+        let reference: SafeTensors = try {
+            let directory = try Launcher.directory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let outcome = try ProcessRunner.run(mpirun, Launcher.mpirunFlags + ["-n", "2", Launcher.trainer, "train"] + job
+                                                    + ["--checkpoint-dir", directory], timeout: 120)
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+            return try Self.finalCheckpoint(directory)
+        }()
+        let directory = try Launcher.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let running = try ProcessRunner.Running(supervise, ["-r", "8", mpirun] + Launcher.mpirunFlags
+                                                + ["-n", "2", Launcher.trainer, "train"] + job + ["--checkpoint-dir", directory])
+        var kills = 0, killedJobs: Set<Int32> = [], lastKilledAt = -1
+        func latestStep() -> Int {
+            (try? ModelCheckpoint.load(try CheckpointDirectory.resolve(directory, checkpointDirectory: nil)))?.progress.globalStep ?? -1
+        }
+        while kills < 5 && running.isRunning {
+            usleep(50_000)
+            // The supervisor's child is mpirun; its children are the ranks. Kill one rank of each
+            // job once, after that job has checkpointed past the previous kill (progress), at a
+            // random moment.
+            guard let job = running.children(named: "mpirun").first, !killedJobs.contains(job), latestStep() > lastKilledAt else { continue }
+            usleep(UInt32(Double.random(in: 0.05...0.4) * 1e6))
+            let ranks = (try? ProcessRunner.run("/usr/bin/pgrep", ["-P", String(job), "-x", "trainer"], timeout: 10))?
+                .stdout.split(separator: "\n").compactMap { Int32($0) } ?? []
+            guard ranks.count == 2, let rank = ranks.randomElement() else { continue }
+            lastKilledAt = latestStep()
+            kill(rank, SIGKILL)
+            killedJobs.insert(job)
+            kills += 1
+            print("SIGKILL \(kills) to rank pid \(rank), latest checkpoint at step \(lastKilledAt)")
+        }
+        let outcome = try running.finish(timeout: 300)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertGreaterThanOrEqual(kills, 5, "the job ended before 5 kills")
+        let restarts = outcome.stderr.split(separator: "\n").filter { $0.contains("launch/supervise: job failed") }
+        XCTAssertEqual(restarts.count, kills, outcome.stderr)
+        let final = try Self.finalCheckpoint(directory)
+        for (a, b) in zip(final.tensors, reference.tensors) {
+            XCTAssertTrue(a.bytes == b.bytes, "\(a.name) differs after \(kills) kills and restarts")
+        }
+        XCTAssertEqual(final.tensors.count, reference.tensors.count)
+    }
+
+    /// SIGKILL rank 0 while it writes checkpoints (one every step), at random moments: `latest`
+    /// always names a complete, valid checkpoint, and so does every checkpoint file.
+    func testKillingRankZeroWhileItWritesLeavesTheLastCheckpointIntact() throws {
+        let directory = try Launcher.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var killedMidWrite = 0
+        for round in 0..<8 {
+            let running = try ProcessRunner.Running(Launcher.trainer, ["train", "--epochs", "1", "--quiet", "--log-every", "0",
+                                                                       "--checkpoint-dir", directory, "--checkpoint-every", "1",
+                                                                       "--keep", "3", "--resume", "auto"])
+            usleep(UInt32(Double.random(in: 0.6...1.4) * 1e6))
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            kill(running.pid, SIGKILL)
+            _ = try running.finish(timeout: 60)
+            let after = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            if after.contains(where: { $0.contains(".tmp-") }) || names.contains(where: { $0.contains(".tmp-") }) { killedMidWrite += 1 }
+            let latest = try CheckpointDirectory.resolve(directory, checkpointDirectory: nil)
+            XCTAssertNoThrow(try ModelCheckpoint.load(latest), "round \(round): latest \(latest) is not valid")
+            for name in after where name.hasSuffix(".safetensors") {
+                XCTAssertNoThrow(try ModelCheckpoint.load(directory + "/" + name), "round \(round): \(name) is not valid")
+            }
+        }
+        print("rank 0 killed while a temporary checkpoint file existed in \(killedMidWrite) of 8 rounds")
+        XCTAssertGreaterThan(killedMidWrite, 0, "no kill landed during a write; the test proved nothing")
+    }
+}
