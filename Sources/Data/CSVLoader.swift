@@ -19,7 +19,11 @@ import Support
 /// (also for NaN and for values that overflow `Float`), `FILE:LINE: has 3 fields, expected 4`,
 /// `FILE: no data rows`; a missing file is `.noInput`.
 func loadCSV(path: String) throws -> Dataset {
-    var bytes = try readInputFile(at: path)
+    try parseCSV(try readInputFile(at: path), path: path)
+}
+
+/// Parses the CSV text `bytes` (already gunzipped) read from `path`, as `loadCSV` describes.
+func parseCSV(_ bytes: consuming [UInt8], path: String) throws -> Dataset {
     let end = bytes.count
     bytes.append(0)  // a terminator, so that strtof stops inside the buffer
     var parser = CSVParser(path: path)

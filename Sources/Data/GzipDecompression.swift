@@ -21,7 +21,14 @@ public func gunzip(_ input: [UInt8], path: String, limit: Int = maximumDecompres
     }
     defer { inflateEnd(&stream) }
 
-    var output = [UInt8](repeating: 0, count: Swift.min(Swift.max(2 * input.count, 1 << 16), limit + 1))
+    // First guess: the gzip trailer's ISIZE (the size modulo 2³², of the last member only, and
+    // untrusted): right for ordinary files, so the buffer need not grow by doubling and end
+    // with up to twice the memory. A wrong or hostile value only costs a regrowth; never
+    // more than `limit` + 1 bytes, nor more than 1032× the input (deflate's maximum ratio).
+    let trailerSize = input.count >= 18 ? input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) } : 0
+    let plausible = trailerSize > 0 && trailerSize <= input.count.multipliedReportingOverflow(by: 1032).partialValue
+    let firstGuess = plausible ? trailerSize + 1 : Swift.max(2 * input.count, 1 << 16)
+    var output = [UInt8](repeating: 0, count: Swift.min(firstGuess, limit + 1))
     var produced = 0, consumed = 0
     var memberStart: (input: Int, output: Int)? = nil  // where the latest member after the first began
     while true {
