@@ -10,6 +10,8 @@ public protocol Communicator: AnyObject {
     var worldSize: Int { get }
     /// How many ranks share this machine (for choosing BLAS threads).
     var ranksOnThisNode: Int { get }
+    /// For people: "1 process", "2 threads", "4 MPI ranks".
+    var summary: String { get }
     /// Replaces `buffer` on every rank by the elementwise sum of all ranks' buffers.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
     /// Replaces `buffer` on every rank by the elementwise sum of all ranks' buffers.
@@ -30,6 +32,7 @@ public final class LocalCommunicator: Communicator {
     public var rank: Int { 0 }
     public var worldSize: Int { 1 }
     public var ranksOnThisNode: Int { 1 }
+    public var summary: String { "1 process" }
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64]) { (values, values) }

@@ -9,6 +9,7 @@ public final class MPICommunicator: Communicator {
     public let rank: Int
     public let worldSize: Int
     public let ranksOnThisNode: Int
+    public var summary: String { worldSize == 1 ? "1 MPI rank" : "\(worldSize) MPI ranks" }
     let world: MPI_Comm
     private var finalized = false
 

@@ -131,17 +131,24 @@ public final class Network<T: Scalar> {
     }
 
     /// Turns the summed gradient into ∇θ J: `gradients ← gradients / sampleCount + ∇R(W)`.
-    /// Regularisation is added here, once, after any reduction across ranks.
+    /// Regularisation is added here, once, after any reduction across ranks. Returns false when
+    /// an entry is NaN or ±∞ (g·0 is NaN exactly then), found in the same pass.
     @inlinable
-    public func finishGradient(sampleCount: T, regularization: Regularization) {
+    @discardableResult
+    public func finishGradient(sampleCount: T, regularization: Regularization) -> Bool {
         let scale = sampleCount > 0 ? 1 / sampleCount : 0
         let g = gradients.baseAddress!
-        for i in 0..<gradients.count { g[i] *= scale }
-        guard regularization.isActive else { return }
+        var probe: T = 0
+        for i in 0..<gradients.count {
+            g[i] *= scale
+            probe += g[i] * 0
+        }
+        guard regularization.isActive else { return probe == 0 }
         let w = UnsafePointer(parameters.baseAddress!)
         for layer in architecture.layers {
             regularization.addGradient(w + layer.weightOffset, count: layer.weightCount, to: g + layer.weightOffset)
         }
+        return probe == 0
     }
 
     /// R(W) summed over every layer's weights (never the biases).

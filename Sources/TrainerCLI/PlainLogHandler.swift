@@ -12,7 +12,9 @@ struct PlainLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        FileHandle.standardError.write(Data("\(event.message)\n".utf8))
+        // On a terminal, a progress bar may own the current line: replace it.
+        let prefix = ProgressBar.isTerminal ? ProgressBar.clearLine : ""
+        FileHandle.standardError.write(Data("\(prefix)\(event.message)\n".utf8))
     }
 
     /// A logger for `label` that prints plain lines, or nothing when `quiet`.

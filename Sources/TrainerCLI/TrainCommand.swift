@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate and schedule, momentum, regularisation and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
     var resume: String?
 
-    @Option(help: "BLAS threads per process. (default: all cores in local mode; under mpirun, cores / ranks on the node, at least 1)")
+    @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: all cores in local mode; under mpirun, cores / ranks on the node, at least 1)")
     var threads: Int?
 
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
@@ -70,17 +70,17 @@ struct TrainCommand: ParsableCommand {
         }
         let stop = StopRequest()
         guard useMPI else {
-            BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-            _ = try Trainer(configuration, communicator: LocalCommunicator(), logger: PlainLogHandler.logger("trainer", quiet: quiet),
-                            stopRequested: { stop.isRequested }).run()
+            try trainLocally(configuration, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, stop: stop)
             return
         }
         let communicator = try MPICommunicator()
         do {
             BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
             let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
-            _ = try Trainer(configuration, communicator: communicator, logger: logger,
-                            stopRequested: { stop.isRequested }).run()
+            let trainer = try Trainer(configuration, communicator: communicator, logger: logger,
+                                      stopRequested: { stop.isRequested })
+            if communicator.isRoot, !quiet, ProgressBar.isTerminal { trainer.stepObserver = ProgressBar().update }
+            _ = try trainer.run()
             communicator.finalize()
         } catch let failure as AgreedFailure {
             communicator.finalize()
@@ -92,4 +92,33 @@ struct TrainCommand: ParsableCommand {
             communicator.abort(code: (error as? TrainerError)?.kind.exitCode ?? 1)
         }
     }
+
+    /// Local mode: `workers` threads act as ranks of one process (see `ThreadGroup`), sharing
+    /// one copy of the data. An error only one thread meets ends the process, as MPI_Abort would.
+    func trainLocally(_ configuration: TrainingConfiguration, workers: Int, stop: StopRequest) throws {
+        BLASThreads.set(1)
+        let data = try PreparedData(configuration)
+        let quiet = quiet
+        let outcomes = ThreadGroup.run(size: workers) { communicator -> Result<Void, TrainerFailure> in
+            do {
+                let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
+                let trainer = try Trainer(configuration, communicator: communicator, logger: logger,
+                                          stopRequested: { stop.isRequested }, data: data)
+                if communicator.isRoot, !quiet, ProgressBar.isTerminal { trainer.stepObserver = ProgressBar().update }
+                _ = try trainer.run()
+                return .success(())
+            } catch let failure as AgreedFailure {
+                return .failure(TrainerFailure(error: failure))
+            } catch {
+                let message = (error as? TrainerError)?.message ?? "\(error)"
+                TrainerCommand.fail(message, code: (error as? TrainerError)?.kind.exitCode ?? 1)
+            }
+        }
+        if case .failure(let failure)? = outcomes.first { throw failure.error }
+    }
+}
+
+/// An agreed failure carried out of a worker thread.
+struct TrainerFailure: Error, Sendable {
+    let error: AgreedFailure
 }

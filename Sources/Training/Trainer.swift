@@ -53,6 +53,10 @@ public final class Trainer {
 
     /// This epoch's time per phase of the step (rank-local).
     var phases = PhaseTimes()
+    /// Rank 0: the newest checkpoint this run wrote.
+    var lastCheckpoint: String?
+    /// Called after every step with where training stands (set it on rank 0, e.g. for a progress bar).
+    public var stepObserver: ((StepReport) -> Void)?
 
     /// Slots after the gradients in the arena: loss sum, correct count, sample count, stop.
     static let statisticsSlots = 4
@@ -61,8 +65,9 @@ public final class Trainer {
     /// model, rank 0's checkpoint to resume and output files) succeeded, then that they run the
     /// same configuration on the same data; then rank 0's parameters — initial, or the
     /// checkpoint's — reach every rank. Any failure stops all ranks.
+    /// `data`: already loaded (threads of one process share one copy); nil loads it here.
     public init(_ configuration: TrainingConfiguration, communicator: Communicator, logger: Logger,
-                stopRequested: @escaping @Sendable () -> Bool = { false }) throws {
+                stopRequested: @escaping @Sendable () -> Bool = { false }, data loaded: PreparedData? = nil) throws {
         self.configuration = configuration
         self.communicator = communicator
         self.logger = logger
@@ -70,7 +75,7 @@ public final class Trainer {
         var prepared: PreparedData?, metrics: MetricsLog?, checkpoints: CheckpointDirectory?
         var resumed: SafeTensors?, failure: Error?
         do {
-            let data = try PreparedData(configuration)
+            let data = try loaded ?? PreparedData(configuration)
             prepared = data
             if communicator.isRoot {
                 if let resume = configuration.resume,

@@ -1,4 +1,5 @@
 import Batching
+import Support
 import Data
 import Foundation
 
@@ -11,7 +12,7 @@ extension Trainer {
         var progress = start
         if communicator.isRoot {
             let from = progress.globalStep > 0 ? ", resuming at epoch \(progress.epoch + 1) step \(progress.stepInEpoch + 1)" : ""
-            logger.info("\(configuration.model) on \(data.train.name): \(data.train.count) samples, \(network.parameterCount) parameters, \(plan.stepsPerEpoch) steps of \(configuration.batchSize) per epoch, \(communicator.worldSize) rank(s)\(from)")
+            logger.info("\(configuration.model) on \(data.train.name): \(data.train.count) samples, \(network.parameterCount) parameters, \(plan.stepsPerEpoch) steps of \(configuration.batchSize) per epoch, \(communicator.summary)\(from)")
         }
         while progress.epoch < configuration.epochs {
             let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: progress.epoch)
@@ -23,7 +24,11 @@ extension Trainer {
                                                    stepsPerEpoch: plan.stepsPerEpoch)
                 let slice = plan.slice(step: progress.stepInEpoch, rank: communicator.rank, worldSize: communicator.worldSize)
                 let stats = trainStep(permutation[slice], rate: rate)
+                if stats.diverged { throw divergence(at: progress, loss: stats.lossSum / max(stats.count, 1)) }
                 progress.record(stats)
+                stepObserver?(StepReport(epoch: progress.epoch + 1, epochs: configuration.epochs, step: progress.stepInEpoch,
+                                         stepsPerEpoch: plan.stepsPerEpoch, globalStep: progress.globalStep,
+                                         loss: stats.lossSum / max(stats.count, 1), samples: Int(stats.count)))
                 if configuration.logEvery > 0, progress.globalStep % configuration.logEvery == 0 {
                     try metrics?.write(StepRecord(step: progress.globalStep, epoch: progress.epoch + 1,
                                                   loss: stats.lossSum / max(stats.count, 1), lr: rate))
@@ -56,7 +61,17 @@ extension Trainer {
     /// Rank 0 writes the checkpoint of `progress` when there is a checkpoint directory.
     func saveCheckpoint(_ progress: TrainingProgress) throws {
         guard let checkpoints else { return }
-        try checkpoints.save(checkpoint(progress), globalStep: progress.globalStep, keep: configuration.keepCheckpoints)
+        lastCheckpoint = try checkpoints.save(checkpoint(progress), globalStep: progress.globalStep, keep: configuration.keepCheckpoints)
+    }
+
+    /// The error every rank throws when step `progress.globalStep + 1` diverged; rank 0 prints it.
+    func divergence(at progress: TrainingProgress, loss: Double) -> AgreedFailure {
+        let kept = lastCheckpoint.map { "the last good checkpoint, \($0), is kept" }
+            ?? (configuration.checkpointDirectory == nil ? "no checkpoint was written (use --checkpoint-dir)"
+                                                          : "no checkpoint was written before it")
+        let error = TrainerError(.divergence, subject: "step \(progress.globalStep + 1) (epoch \(progress.epoch + 1))",
+                                 "training diverged: NaN or infinity in the loss (\(loss)) or the gradients; lower --lr; \(kept)")
+        return AgreedFailure(error: error, printsHere: communicator.isRoot)
     }
 
     /// Mean loss and accuracy over `dataset`, each rank taking a contiguous share of it.

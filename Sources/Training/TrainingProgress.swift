@@ -31,3 +31,14 @@ public struct TrainingProgress: Sendable, Equatable {
         epochSamples = 0
     }
 }
+
+/// What a progress display needs after each step.
+public struct StepReport: Sendable {
+    /// 1-based epoch and step within it.
+    public let epoch: Int, epochs: Int
+    public let step: Int, stepsPerEpoch: Int
+    public let globalStep: Int
+    /// The step's global mean loss and its global sample count.
+    public let loss: Double
+    public let samples: Int
+}

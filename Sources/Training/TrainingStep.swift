@@ -5,6 +5,9 @@ struct StepStatistics {
     let count: Double
     /// Some rank asked to stop: all stop after this step.
     let stop: Bool
+    /// The reduced loss or gradient holds NaN or ±∞: the step was not applied. Every rank sees
+    /// the same reduced values, so every rank stops at the same step.
+    let diverged: Bool
 }
 
 extension Trainer {
@@ -29,10 +32,11 @@ extension Trainer {
         let t3 = monotonicSeconds()
         communicator.allreduceSum(arena)
         let t4 = monotonicSeconds()
+        let finite = network.finishGradient(sampleCount: arena[tail + 2], regularization: regularization)
+            && arena[tail].isFinite
         let statistics = StepStatistics(lossSum: Double(arena[tail]), correct: Double(arena[tail + 1]),
-                                        count: Double(arena[tail + 2]), stop: arena[tail + 3] > 0)
-        network.finishGradient(sampleCount: arena[tail + 2], regularization: regularization)
-        optimizer.update(network.parameters, gradients: network.gradients, rate: rate)
+                                        count: Double(arena[tail + 2]), stop: arena[tail + 3] > 0, diverged: !finite)
+        if finite { optimizer.update(network.parameters, gradients: network.gradients, rate: rate) }
         let t5 = monotonicSeconds()
         phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
         phases.allreduce += t4 - t3; phases.update += t5 - t4

@@ -1,0 +1,143 @@
+import Foundation
+import Synchronization
+
+/// W threads of one process acting as W ranks: local mode's data parallelism. Every thread runs
+/// the same training loop on its slice of each global batch with a single-threaded BLAS, and
+/// the collectives go through shared memory, so local mode computes what `mpirun -n W` computes.
+///
+/// `ThreadGroup.run(size:)` starts the threads; each gets its `ThreadCommunicator`.
+public final class ThreadGroup: @unchecked Sendable {
+    public let size: Int
+    /// Each rank's buffer for the collective in progress.
+    let slots: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>
+    let barrier: SpinBarrier
+
+    init(size: Int) {
+        self.size = size
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: nil)
+        barrier = SpinBarrier(parties: size)
+    }
+
+    deinit { slots.deallocate() }
+
+    /// Runs `body` on `size` threads (the calling thread is rank 0) and returns each rank's
+    /// result, in rank order, once all have finished.
+    public static func run<T: Sendable>(size: Int, _ body: @escaping @Sendable (ThreadCommunicator) -> T) -> [T] {
+        let group = ThreadGroup(size: max(1, size))
+        let results = ResultSlots<T>(count: group.size)
+        let done = DispatchGroup()
+        for rank in 1..<group.size {
+            done.enter()
+            let thread = Thread {
+                results.set(rank, body(ThreadCommunicator(group: group, rank: rank)))
+                done.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        results.set(0, body(ThreadCommunicator(group: group, rank: 0)))
+        done.wait()
+        return results.values()
+    }
+}
+
+/// One thread's view of its `ThreadGroup`.
+public final class ThreadCommunicator: Communicator, @unchecked Sendable {
+    let group: ThreadGroup
+    public let rank: Int
+    public var worldSize: Int { group.size }
+    public var ranksOnThisNode: Int { group.size }
+    public var summary: String { group.size == 1 ? "1 thread" : "\(group.size) threads" }
+
+    init(group: ThreadGroup, rank: Int) {
+        self.group = group
+        self.rank = rank
+    }
+
+    /// Sum in rank order b₀ + b₁ + … (deterministic): rank r adds up its chunk r of every
+    /// rank's buffer and writes the sum into that chunk of every buffer; chunks are disjoint.
+    func allreduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>) {
+        let size = group.size
+        guard size > 1 else { return }
+        group.slots[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
+        group.barrier.wait()
+        let count = buffer.count
+        let lo = count * rank / size, hi = count * (rank + 1) / size
+        if lo < hi {
+            let first = group.slots[0]!.assumingMemoryBound(to: T.self)
+            for i in lo..<hi {
+                var sum = first[i]
+                for r in 1..<size { sum += group.slots[r]!.assumingMemoryBound(to: T.self)[i] }
+                for r in 0..<size { group.slots[r]!.assumingMemoryBound(to: T.self)[i] = sum }
+            }
+        }
+        group.barrier.wait()
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) { allreduce(buffer) }
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) { allreduce(buffer) }
+
+    public func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64]) {
+        guard group.size > 1 else { return (values, values) }
+        var low = values, high = values
+        values.withUnsafeBufferPointer { mine in
+            group.slots[rank] = UnsafeMutableRawPointer(mutating: mine.baseAddress)
+            group.barrier.wait()
+            for r in 0..<group.size {
+                let theirs = group.slots[r]!.assumingMemoryBound(to: UInt64.self)
+                for i in values.indices {
+                    low[i] = Swift.min(low[i], theirs[i])
+                    high[i] = Swift.max(high[i], theirs[i])
+                }
+            }
+            group.barrier.wait()
+        }
+        return (low, high)
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {
+        guard group.size > 1 else { return }
+        group.slots[rank] = buffer.baseAddress
+        group.barrier.wait()
+        if rank != root, buffer.count > 0, let source = group.slots[root] {
+            buffer.baseAddress!.copyMemory(from: source, byteCount: buffer.count)
+        }
+        group.barrier.wait()
+    }
+}
+
+/// A reusable barrier for a fixed number of threads: spins briefly (threads on their own cores
+/// meet within microseconds), then yields the core while it waits.
+final class SpinBarrier: @unchecked Sendable {
+    let parties: Int
+    let arrived = Atomic<Int>(0)
+    let generation = Atomic<Int>(0)
+
+    init(parties: Int) { self.parties = parties }
+
+    func wait() {
+        let current = generation.load(ordering: .acquiring)
+        if arrived.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == parties {
+            arrived.store(0, ordering: .relaxed)
+            generation.store(current &+ 1, ordering: .releasing)
+            return
+        }
+        var spins = 0
+        while generation.load(ordering: .acquiring) == current {
+            spins += 1
+            if spins > 20_000 { sched_yield() }
+        }
+    }
+}
+
+/// Per-rank results written by the threads, read after all have finished.
+final class ResultSlots<T: Sendable>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: T) { lock.withLock { slots[index] = value } }
+    func values() -> [T] { lock.withLock { slots.compactMap { $0 } } }
+}
