@@ -18,3 +18,4 @@ static inline MPI_Info shim_info_null(void) { return MPI_INFO_NULL; }
 static inline int shim_success(void) { return MPI_SUCCESS; }
 static inline int shim_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline MPI_Comm shim_comm_null(void) { return MPI_COMM_NULL; }
+static inline MPI_Status *shim_status_ignore(void) { return MPI_STATUS_IGNORE; }

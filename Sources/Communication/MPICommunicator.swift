@@ -1,4 +1,5 @@
 import CMPI
+import Foundation
 import Support
 
 /// The communicator of one MPI rank in `MPI_COMM_WORLD`. The only code that touches the C shim.
@@ -6,6 +7,15 @@ import Support
 /// Create at most one per process (MPI cannot be initialised twice) and call `finalize()` before
 /// a normal exit: Open MPI's launcher reports an exit without `MPI_Finalize` as a failure.
 public final class MPICommunicator: Communicator {
+    /// How a rank waits for the step's allreduce.
+    public enum Wait: String, Sendable, CaseIterable {
+        /// `MPI_Allreduce`: Open MPI busy-polls (fastest when every rank has its own core).
+        case block
+        /// `MPI_Iallreduce`, then `MPI_Test` with a short sleep between tests: a waiting rank gives
+        /// its core to a rank still computing (for more ranks than cores).
+        case sleep
+    }
+
     public let rank: Int
     public let worldSize: Int
     public let ranksOnThisNode: Int
@@ -18,8 +28,11 @@ public final class MPICommunicator: Communicator {
         ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"].contains { environment[$0] != nil }
     }
 
-    /// Initialises MPI. Throws `.environment` if MPI cannot start.
-    public init() throws {
+    public let wait: Wait
+
+    /// Initialises MPI. `wait` nil chooses `.sleep` when this node has more ranks than cores,
+    /// else `.block`. Throws `.environment` if MPI cannot start.
+    public init(wait: Wait? = nil) throws {
         guard MPI_Init(nil, nil) == shim_success() else {
             throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
         }
@@ -37,16 +50,36 @@ public final class MPICommunicator: Communicator {
             MPI_Comm_free(&node)
         }
         ranksOnThisNode = Int(max(local, 1))
+        self.wait = wait ?? (ranksOnThisNode > ProcessInfo.processInfo.activeProcessorCount ? .sleep : .block)
+    }
+
+    /// Sum-allreduce in place, waiting as `wait` says.
+    func allreduce(_ base: UnsafeMutableRawPointer, count: Int, type: MPI_Datatype) {
+        switch wait {
+        case .block:
+            MPI_Allreduce(shim_in_place(), base, Int32(count), type, shim_op_sum(), world)
+        case .sleep:
+            var request: MPI_Request? = nil
+            MPI_Iallreduce(shim_in_place(), base, Int32(count), type, shim_op_sum(), world, &request)
+            var done: Int32 = 0
+            var polls = 0
+            while true {
+                MPI_Test(&request, &done, shim_status_ignore())
+                if done != 0 { break }
+                polls += 1
+                if polls > 20 { usleep(20) }
+            }
+        }
     }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
-        MPI_Allreduce(shim_in_place(), base, Int32(buffer.count), shim_float(), shim_op_sum(), world)
+        allreduce(base, count: buffer.count, type: shim_float())
     }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
-        MPI_Allreduce(shim_in_place(), base, Int32(buffer.count), shim_double(), shim_op_sum(), world)
+        allreduce(base, count: buffer.count, type: shim_double())
     }
 
     public func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64]) {

@@ -132,23 +132,20 @@ public final class Network<T: Scalar> {
 
     /// Turns the summed gradient into ∇θ J: `gradients ← gradients / sampleCount + ∇R(W)`.
     /// Regularisation is added here, once, after any reduction across ranks. Returns false when
-    /// an entry is NaN or ±∞ (g·0 is NaN exactly then), found in the same pass.
+    /// an entry is NaN or ±∞.
     @inlinable
     @discardableResult
     public func finishGradient(sampleCount: T, regularization: Regularization) -> Bool {
         let scale = sampleCount > 0 ? 1 / sampleCount : 0
         let g = gradients.baseAddress!
-        var probe: T = 0
-        for i in 0..<gradients.count {
-            g[i] *= scale
-            probe += g[i] * 0
+        for i in 0..<gradients.count { g[i] *= scale }
+        if regularization.isActive {
+            let w = UnsafePointer(parameters.baseAddress!)
+            for layer in architecture.layers {
+                regularization.addGradient(w + layer.weightOffset, count: layer.weightCount, to: g + layer.weightOffset)
+            }
         }
-        guard regularization.isActive else { return probe == 0 }
-        let w = UnsafePointer(parameters.baseAddress!)
-        for layer in architecture.layers {
-            regularization.addGradient(w + layer.weightOffset, count: layer.weightCount, to: g + layer.weightOffset)
-        }
-        return probe == 0
+        return T.allFinite(UnsafePointer(g), count: gradients.count)
     }
 
     /// R(W) summed over every layer's weights (never the biases).

@@ -11,6 +11,10 @@ public protocol Scalar: Real, BinaryFloatingPoint, Sendable {
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// Whether none of `count` values is NaN or ±∞ — by the exponent bits (all ones exactly
+    /// then), an integer max that vectorises, where a floating-point sum could not.
+    static func allFinite(_ values: UnsafePointer<Self>, count: Int) -> Bool
 }
 
 @usableFromInline
@@ -28,6 +32,16 @@ extension Float: Scalar {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda),
                     b, blasint(ldb), beta, c, blasint(ldc))
     }
+
+    @inlinable
+    public static func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+        let mask: UInt32 = 0x7F80_0000
+        var largest: UInt32 = 0
+        UnsafeRawPointer(values).withMemoryRebound(to: UInt32.self, capacity: count) { bits in
+            for i in 0..<count { largest = Swift.max(largest, bits[i] & mask) }
+        }
+        return largest != mask
+    }
 }
 
 extension Double: Scalar {
@@ -41,6 +55,16 @@ extension Double: Scalar {
         cblas_dgemm(CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB),
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda),
                     b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    @inlinable
+    public static func allFinite(_ values: UnsafePointer<Double>, count: Int) -> Bool {
+        let mask: UInt64 = 0x7FF0_0000_0000_0000
+        var largest: UInt64 = 0
+        UnsafeRawPointer(values).withMemoryRebound(to: UInt64.self, capacity: count) { bits in
+            for i in 0..<count { largest = Swift.max(largest, bits[i] & mask) }
+        }
+        return largest != mask
     }
 }
 

@@ -37,6 +37,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = "auto"
 
+    @Option(help: "How a rank waits for the allreduce: block (busy-poll) | sleep (test and sleep, for more ranks than cores). (default: sleep when the node has more ranks than cores, else block)")
+    var mpiWait: String?
+
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")
     var profile = false
 
@@ -73,7 +76,13 @@ struct TrainCommand: ParsableCommand {
             try trainLocally(configuration, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, stop: stop)
             return
         }
-        let communicator = try MPICommunicator()
+        let wait = try mpiWait.map { value -> MPICommunicator.Wait in
+            guard let wait = MPICommunicator.Wait(rawValue: value) else {
+                throw TrainerError(.usage, subject: "--mpi-wait \(value)", "expected block or sleep")
+            }
+            return wait
+        }
+        let communicator = try MPICommunicator(wait: wait)
         do {
             BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
             let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
