@@ -6,11 +6,12 @@ import KernelCore
 import Support
 import Training
 
-/// `trainer evaluate CKPT`: loss and accuracy of a saved model on a data set.
+/// `trainer evaluate CKPT`: loss and accuracy of a saved model on a data set, and for
+/// classifiers a confusion matrix with per-class recall.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a checkpoint: mean loss and accuracy on a data set.")
+        abstract: "Evaluate a checkpoint: mean loss and accuracy on a data set, and a confusion matrix for classifiers.")
 
     @Argument(help: "A checkpoint file (ckpt-….safetensors) or a checkpoint directory (its `latest`).")
     var checkpoint: String
@@ -20,6 +21,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Which split of the data: test | train.")
     var split = "test"
+
+    @Flag(help: "Do not print the confusion matrix of a classifier.")
+    var noMatrix = false
 
     func run() throws {
         let path = try CheckpointDirectory.resolve(checkpoint, checkpointDirectory: nil)
@@ -35,21 +39,50 @@ struct EvaluateCommand: ParsableCommand {
         }
         let seed = loaded.metadata["seed"].flatMap(UInt64.init) ?? 0
         let dataset = try source.load(split: whichSplit, seed: seed)
-        guard dataset.featureCount == loaded.architecture.inputCount else {
-            throw TrainerError(.data, subject: dataset.name,
-                               "has \(dataset.featureCount) features per sample but the model \(loaded.model) takes \(loaded.architecture.inputCount)")
-        }
+        let model = ModelScores(loaded)
+        try model.checkFeatures(of: dataset)
         if let classes = loaded.classes { try dataset.validateClassLabels(classes: classes) }
-        BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount)
-        let network = Network<Float>(loaded.architecture, batchCapacity: 256)
-        _ = network.parameters.update(fromContentsOf: loaded.parameters)
-        let sums = Evaluation.sums(network, on: dataset, order: Evaluation.identityOrder(dataset.count),
-                                   range: 0..<dataset.count, batch: BatchBuffer(capacity: 256, featureCount: dataset.featureCount))
-        var line = "\(loaded.model) on \(dataset.name): \(dataset.count) samples, loss \(String(format: "%.4f", sums.lossSum / sums.count))"
-        if loaded.model.loss.isClassification {
-            line += String(format: ", accuracy %.2f%%", 100 * sums.correct / sums.count)
+
+        let loss = model.loss, k = model.outputCount
+        let classes = model.classCount ?? 0
+        // The matrix only for a readable number of classes (a checkpoint may claim up to 2^20).
+        var matrix: ConfusionMatrix? = loss.isClassification && !noMatrix && classes <= ConfusionMatrix.maximumClasses
+            ? ConfusionMatrix(classes: classes) : nil
+        var lossSum = 0.0, correct = 0
+        model.forEachBatch(dataset) { _, rows, scores, labels in
+            lossSum += Double(loss.sum(scores: scores, labels: labels, rows: rows, outputs: k, gradient: nil))
+            correct += loss.correctCount(scores: scores, labels: labels, rows: rows, outputs: k)
+            if matrix != nil {
+                for r in 0..<rows {
+                    matrix?.add(truth: Int(labels[r]), predicted: loss.predictedClass(scores + r * k, outputs: k))
+                }
+            }
+        }
+        let count = Double(dataset.count)
+        var line = "\(loaded.model) on \(dataset.name): \(dataset.count) samples, loss \(String(format: "%.4f", lossSum / count))"
+        if loss.isClassification {
+            line += String(format: ", accuracy %.2f%%", 100 * Double(correct) / count)
         }
         print(line)
+        guard loss.isClassification, !noMatrix else { return }
+        guard let matrix else {
+            print("confusion matrix omitted: \(classes) classes (at most \(ConfusionMatrix.maximumClasses) are shown)")
+            return
+        }
+        let names = classes == ConfusionMatrix.fashionMNISTNames.count && EvaluateCommand.isFashionMNIST(source)
+            ? ConfusionMatrix.fashionMNISTNames : nil
+        print("")
+        print(matrix.rendered(names: names), terminator: "")
+    }
+
+    /// Whether `source` is Fashion-MNIST: `fashion-mnist`, or `idx:` of its directory.
+    static func isFashionMNIST(_ source: DataSource) -> Bool {
+        switch source {
+        case .fashionMNIST: return true
+        case .idx(let directory):
+            let standard = { (path: String) in URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path }
+            return standard(directory) == standard(DataSource.fashionMNISTDirectory)
+        default: return false
+        }
     }
 }
-
