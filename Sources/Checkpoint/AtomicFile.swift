@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,6 +17,10 @@ public enum AtomicFile {
     /// Errors name `path`: `.noInput` when the directory is missing or not writable (or `path`
     /// is a directory), `.environment` for other failures (disk full, I/O error). On failure
     /// the temporary file is removed and the old file, if any, is untouched.
+    /// A test hook: `TRAINER_TEST_WRITE_PAUSE_US=N` pauses every write for N microseconds with
+    /// half of the temporary file written, so tests can kill the writer mid-write for certain.
+    static let testPause: UInt32? = ProcessInfo.processInfo.environment["TRAINER_TEST_WRITE_PAUSE_US"].flatMap { UInt32($0) }
+
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = FileIO.retrying { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
@@ -30,10 +35,15 @@ public enum AtomicFile {
         }
 
         try bytes.withUnsafeBytes { buffer in
-            var offset = 0
+            var offset = 0, paused = false
             while offset < buffer.count {
                 guard let base = buffer.baseAddress else { break }
-                let count = min(buffer.count - offset, 1 << 30)
+                if !paused, offset > 0, let pause = AtomicFile.testPause {
+                    paused = true
+                    usleep(pause)
+                }
+                // Half at first (for the test pause), then the rest in pieces of at most 1 GiB.
+                let count = min(offset == 0 && AtomicFile.testPause != nil ? max(buffer.count / 2, 1) : buffer.count - offset, 1 << 30)
                 let written = systemWrite(fd, base + offset, count)
                 if written < 0 {
                     if errno == EINTR { continue }

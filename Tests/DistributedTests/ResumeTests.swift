@@ -137,29 +137,45 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(final.tensors.count, reference.tensors.count)
     }
 
-    /// SIGKILL rank 0 while it writes checkpoints (one every step), at random moments: `latest`
-    /// always names a complete, valid checkpoint, and so does every checkpoint file.
+    /// SIGKILL rank 0 while it writes a checkpoint: the test hook TRAINER_TEST_WRITE_PAUSE_US
+    /// pauses every write with half the temporary file written; the kill lands in that pause.
+    /// `latest` must still name a complete, valid checkpoint, and so must every checkpoint file.
     func testKillingRankZeroWhileItWritesLeavesTheLastCheckpointIntact() throws {
         let directory = try Launcher.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var killedMidWrite = 0
-        for round in 0..<8 {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRAINER_TEST_WRITE_PAUSE_US"] = "300000"
+        for round in 0..<4 {
+            let before = try? ModelCheckpoint.load(try CheckpointDirectory.resolve(directory, checkpointDirectory: nil))
             let running = try ProcessRunner.Running(Launcher.trainer, ["train", "--epochs", "1", "--quiet", "--log-every", "0",
-                                                                       "--checkpoint-dir", directory, "--checkpoint-every", "1",
-                                                                       "--keep", "3", "--resume", "auto"])
-            usleep(UInt32(Double.random(in: 0.6...1.4) * 1e6))
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                                                                       "--checkpoint-dir", directory, "--checkpoint-every", "20",
+                                                                       "--keep", "2", "--resume", "auto"], environment: environment)
+            // Wait for a write after a random number of checkpoints, then kill in its pause.
+            let writes = Int.random(in: 1...3)
+            var seen = 0, sawTemporary = false
+            let deadline = Date().addingTimeInterval(30)
+            while running.isRunning, Date() < deadline, !sawTemporary {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                if names.contains(where: { $0.hasPrefix("ckpt-") && $0.contains(".tmp-") }) {
+                    seen += 1
+                    if seen >= writes { sawTemporary = true; break }
+                    usleep(350_000)  // let this write finish
+                } else {
+                    usleep(5_000)
+                }
+            }
+            XCTAssertTrue(sawTemporary, "round \(round): no checkpoint write was seen")
             kill(running.pid, SIGKILL)
             _ = try running.finish(timeout: 60)
-            let after = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            if after.contains(where: { $0.contains(".tmp-") }) || names.contains(where: { $0.contains(".tmp-") }) { killedMidWrite += 1 }
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            XCTAssertTrue(names.contains { $0.contains(".tmp-") }, "round \(round): the kill did not land mid-write: \(names)")
             let latest = try CheckpointDirectory.resolve(directory, checkpointDirectory: nil)
-            XCTAssertNoThrow(try ModelCheckpoint.load(latest), "round \(round): latest \(latest) is not valid")
-            for name in after where name.hasSuffix(".safetensors") {
+            let loaded = try ModelCheckpoint.load(latest)
+            if let before { XCTAssertGreaterThanOrEqual(loaded.progress.globalStep, before.progress.globalStep) }
+            for name in names where name.hasSuffix(".safetensors") {
                 XCTAssertNoThrow(try ModelCheckpoint.load(directory + "/" + name), "round \(round): \(name) is not valid")
             }
+            print("round \(round): killed mid-write; latest is \(latest) at step \(loaded.progress.globalStep), valid")
         }
-        print("rank 0 killed while a temporary checkpoint file existed in \(killedMidWrite) of 8 rounds")
-        XCTAssertGreaterThan(killedMidWrite, 0, "no kill landed during a write; the test proved nothing")
     }
 }

@@ -10,23 +10,34 @@ import Foundation
 import KernelCore
 import Logging
 import Models
+import Support
 import Training
 
 let epochs = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 3
 let cores = ProcessInfo.processInfo.activeProcessorCount
 
-/// Median of the per-epoch seconds after one warm-up epoch.
-func secondsPerEpoch(threads: Int) throws -> (median: Double, all: [Double], accuracy: Double?, flopsPerEpoch: Double, executedPerEpoch: Double) {
-    BLASThreads.set(threads)
+/// Median of the per-epoch seconds after one warm-up epoch, in local mode: `workers` threads
+/// acting as ranks, one BLAS thread each (what `trainer train` does).
+func secondsPerEpoch(workers: Int) throws -> (median: Double, all: [Double], accuracy: Double?, flopsPerEpoch: Double, executedPerEpoch: Double) {
+    BLASThreads.set(1)
     var configuration = TrainingConfiguration()
     configuration.epochs = epochs + 1
-    let trainer = try Trainer(configuration, communicator: LocalCommunicator(),
-                              logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
-    let summary = try trainer.run()
+    let data = try PreparedData(configuration)
+    let run = configuration
+    let results = ThreadGroup.run(size: workers) { communicator -> Result<TrainingSummary, TrainerError> in
+        do {
+            let trainer = try Trainer(run, communicator: communicator,
+                                      logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }, data: data)
+            return .success(try trainer.run())
+        } catch {
+            return .failure(TrainerError(.environment, subject: "bench", "\(error)"))
+        }
+    }
+    let summary = try results[0].get()
     let times = summary.epochs.dropFirst().map(\.seconds).sorted()
-    let weights = Double(trainer.network.architecture.multiplyAddsPerSample)
-    let firstLayer = Double(trainer.network.architecture.layers[0].weightCount)
-    let samples = Double(trainer.data.train.count)
+    let architecture = data.architecture
+    let weights = Double(architecture.multiplyAddsPerSample), firstLayer = Double(architecture.layers[0].weightCount)
+    let samples = Double(data.train.count)
     return (times[times.count / 2], times, summary.final?.testAccuracy, 6 * weights * samples, (6 * weights - 2 * firstLayer) * samples)
 }
 
@@ -73,10 +84,10 @@ do {
     print("machine: \(cores) cores; median of \(epochs) epochs after one warm-up; \(Date())")
     // Training first: OpenBLAS runs slower after its thread count is lowered and raised again.
     var rows: [(threads: Int, result: (median: Double, all: [Double], accuracy: Double?, flopsPerEpoch: Double, executedPerEpoch: Double))] = []
-    for threads in Set([cores, 1]).sorted(by: >) { rows.append((threads, try secondsPerEpoch(threads: threads))) }
+    for threads in Set([cores, 1]).sorted(by: >) { rows.append((threads, try secondsPerEpoch(workers: threads))) }
     let reference = sgemmReference()
     print("")
-    print("| run | BLAS threads | s/epoch median [min–max] | GFLOP/s (6·W convention) | GFLOP/s executed | executed per thread / 1-thread sgemm | test accuracy |")
+    print("| run | worker threads | s/epoch median [min–max] | GFLOP/s (6·W convention) | GFLOP/s executed | executed per thread / 1-thread sgemm | test accuracy |")
     print("|---|---|---|---|---|---|---|")
     for (threads, r) in rows {
         let convention = r.flopsPerEpoch / r.median / 1e9, executed = r.executedPerEpoch / r.median / 1e9
