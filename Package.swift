@@ -67,5 +67,18 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "ProcessTestSupport"]),
         // Real mpirun, real ranks: distributed runs equal single-process runs.
         .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "ProcessTestSupport"]),
+
+        // Fuzz targets (launch/fuzz): one libFuzzer target per parser, built there with
+        // -sanitize=fuzzer -DFUZZING; a normal build makes them replay files given as arguments.
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["Support", "CLibFuzzer"], path: "Tests/Fuzz/Support"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["Data", "FuzzSupport"], path: "Tests/Fuzz/IDX",
+                          exclude: ["corpus"]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["Data", "FuzzSupport"], path: "Tests/Fuzz/CSV",
+                          exclude: ["corpus"]),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["Checkpoint", "Training", "FuzzSupport"],
+                          path: "Tests/Fuzz/SafeTensors", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzModelSpec", dependencies: ["Models", "Data", "Training", "FuzzSupport"],
+                          path: "Tests/Fuzz/ModelSpec", exclude: ["corpus"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Foundation
 import Support
 
 /// The learning rate ηₜ as a function of the global step t (steps taken before this one):
@@ -37,9 +38,11 @@ public enum LearningRateSchedule: Sendable, Equatable, CustomStringConvertible {
         case .constant:
             return base
         case let .stepDecay(every, factor):
-            var rate = base
-            for _ in 0..<(t / max(1, every * stepsPerEpoch)) { rate *= factor }
-            return rate
+            // E · stepsPerEpoch can overflow for a huge E (any E ≥ 1 parses): then no step ever
+            // reaches a decay. F^k in one `pow`, so the cost never grows with the step.
+            let (period, overflow) = every.multipliedReportingOverflow(by: stepsPerEpoch)
+            let decays = overflow ? 0 : max(0, t) / max(1, period)
+            return decays == 0 ? base : base * Foundation.pow(factor, Double(decays))
         case let .inverseTime(k):
             return base / (1 + k * Double(t))
         }

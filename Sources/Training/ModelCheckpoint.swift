@@ -122,14 +122,20 @@ public enum ModelCheckpoint {
         do { architecture = try model.architecture(inputCount: inputs, classes: classes) } catch let error as TrainerError {
             throw fail("the model in the checkpoint does not fit its own shape: \(error.message)")
         }
+        // Every tensor the model needs, with its shape, before the parameters are allocated: the
+        // metadata alone may promise up to `ModelSpec.maxParameters` (4 GiB), the tensors' own
+        // bytes in the file bound what is actually allocated.
+        let entries = try architecture.tensorNames.map { tensor in
+            guard let entry = file[tensor.name] else { throw fail("tensor \(tensor.name) is missing") }
+            guard entry.shape == tensor.shape else {
+                throw fail("tensor \(tensor.name) has shape \(entry.shape) but the model \(model) needs \(tensor.shape)")
+            }
+            return (entry: entry, range: tensor.range)
+        }
         var parameters = [Float](repeating: 0, count: architecture.parameterCount)
         try parameters.withUnsafeMutableBufferPointer { buffer in
-            for tensor in architecture.tensorNames {
-                guard let entry = file[tensor.name] else { throw fail("tensor \(tensor.name) is missing") }
-                guard entry.shape == tensor.shape else {
-                    throw fail("tensor \(tensor.name) has shape \(entry.shape) but the model \(model) needs \(tensor.shape)")
-                }
-                try entry.copyFloats(into: UnsafeMutableBufferPointer(rebasing: buffer[tensor.range]), source: source)
+            for (entry, range) in entries {
+                try entry.copyFloats(into: UnsafeMutableBufferPointer(rebasing: buffer[range]), source: source)
             }
         }
         var velocity: [Float]?
@@ -147,6 +153,15 @@ public enum ModelCheckpoint {
         progress.epochLossSum = try real("epoch_loss_sum")
         progress.epochCorrect = try real("epoch_correct")
         progress.epochSamples = try real("epoch_samples")
+        // The progress must be a point the run can reach: step k of epoch e is global step
+        // e · ⌈n / B⌉ + k (a crafted global step could otherwise drive the schedule anywhere).
+        let samples = try integer("train_samples", in: 1...Int(Int32.max))
+        let batch = try integer("batch_size", in: 1...(1 << 24))
+        let steps = (samples + batch - 1) / batch
+        let (epochSteps, overflow) = progress.epoch.multipliedReportingOverflow(by: steps)
+        guard progress.stepInEpoch < steps, !overflow, epochSteps + progress.stepInEpoch == progress.globalStep else {
+            throw fail("metadata progress is inconsistent: epoch \(progress.epoch), step \(progress.stepInEpoch) of \(steps), global step \(progress.globalStep)")
+        }
         let data = m["data"].flatMap { try? DataSource(parsing: $0, flag: "data") }
         return Loaded(model: model, architecture: architecture, classes: classes, parameters: parameters,
                       velocity: velocity, progress: progress, metadata: m, data: data)
