@@ -37,7 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = "auto"
 
-    @Option(help: "How a rank waits for the allreduce: block (busy-poll) | sleep (test and sleep, for more ranks than cores). (default: sleep when the node has more ranks than cores, else block)")
+    @Option(help: "How a rank waits for the allreduce: block (MPI_Allreduce) | sleep (MPI_Iallreduce, test and sleep; may help on a machine loaded by other processes). (default: block)")
     var mpiWait: String?
 
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")

@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""PyTorch, one process, no DDP: the single-process peer of trainer's local mode in bench/compare.
+
+    /usr/bin/python3 bench/peers/torch_single.py [--epochs 3] [--seed 0]
+                                                 [--blas-threads CORES] [--torch-threads 1]
+
+Same job as trainer's default (see common.py), on all cores the way trainer's local mode uses
+them: the GEMMs on OpenBLAS with one thread per core (--blas-threads, default all cores), torch's
+own element-wise ops on --torch-threads OpenMP threads (default 1, as trainer's own loops).
+Why not torch.set_num_threads(2) alone: Debian's torch (BLAS_INFO=generic) runs its GEMMs on
+the system openblas-pthread, whose pool is sized by OPENBLAS_NUM_THREADS, not by torch; 2 OpenMP
+threads spinning beside 2 OpenBLAS threads on 2 cores made an epoch take 2.5–16 s here instead
+of ~1 s. `--torch-threads 2` reproduces that configuration.
+Prints one JSON line: {"impl", "ranks", "epoch_seconds", "test_accuracy", "allreduce_seconds": null,
+"peak_rss_mb"}. epoch_seconds is the training loop only (gather + forward + backward + update);
+the test evaluation after every epoch is not timed.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import threads  # noqa: E402
+
+BLAS_THREADS = threads.flag("--blas-threads", os.cpu_count() or 1)
+TORCH_THREADS = threads.flag("--torch-threads", 1)
+threads.configure(BLAS_THREADS, TORCH_THREADS)
+
+import common  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+
+def make_model():
+    # nn.Linear's default init is U(±1/√fan_in) for weights and biases (kaiming_uniform, a=√5).
+    w = common.WIDTHS
+    return nn.Sequential(nn.Linear(w[0], w[1]), nn.ReLU(), nn.Linear(w[1], w[2]), nn.ReLU(),
+                         nn.Linear(w[2], w[3]))
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+def main():
+    p = common.parser(__doc__)
+    p.add_argument("--blas-threads", type=int, default=BLAS_THREADS)
+    p.add_argument("--torch-threads", type=int, default=TORCH_THREADS)
+    args = p.parse_args()
+    torch.set_num_threads(args.torch_threads)
+    train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in common.load(args.data))
+    torch.manual_seed(args.seed)
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=common.LR, momentum=0, weight_decay=0)
+    n = len(train_x)
+    batches = common.global_batches(n)
+    epoch_seconds, acc = [], None
+    for epoch in range(args.epochs):
+        order = torch.from_numpy(common.permutation(args.seed, epoch, n))
+        started = time.perf_counter()
+        for lo, hi in batches:
+            idx = order[lo:hi]
+            xb, yb = train_x.index_select(0, idx), train_y.index_select(0, idx)
+            loss = F.cross_entropy(model(xb), yb)  # mean over the batch (96 for the last one)
+            opt.zero_grad(set_to_none=False)
+            loss.backward()
+            opt.step()
+        epoch_seconds.append(time.perf_counter() - started)
+        acc = accuracy(model, test_x, test_y)
+        print(f"torch_single: epoch {epoch + 1} {epoch_seconds[-1]:.3f} s test_accuracy {acc:.4f}",
+              file=sys.stderr)
+    common.report("torch_single", 1, epoch_seconds, acc, None, common.peak_rss_mb(),
+                  torch_threads=torch.get_num_threads(), blas_threads=args.blas_threads,
+                  torch=torch.__version__)
+
+
+if __name__ == "__main__":
+    main()
