@@ -150,16 +150,16 @@ final class ResumeTests: XCTestCase {
             let running = try ProcessRunner.Running(Launcher.trainer, ["train", "--epochs", "1", "--quiet", "--log-every", "0",
                                                                        "--checkpoint-dir", directory, "--checkpoint-every", "20",
                                                                        "--keep", "2", "--resume", "auto"], environment: environment)
-            // Wait for a write after a random number of checkpoints, then kill in its pause.
-            let writes = Int.random(in: 1...3)
-            var seen = 0, sawTemporary = false
+            // Kill in the pause of the 2nd or 3rd write of this run, so a previous checkpoint
+            // exists; writes are told apart by their temporary file's name.
+            let writes = Int.random(in: 2...3)
+            var seen: Set<String> = [], sawTemporary = false
             let deadline = Date().addingTimeInterval(30)
             while running.isRunning, Date() < deadline, !sawTemporary {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-                if names.contains(where: { $0.hasPrefix("ckpt-") && $0.contains(".tmp-") }) {
-                    seen += 1
-                    if seen >= writes { sawTemporary = true; break }
-                    usleep(350_000)  // let this write finish
+                if let temporary = names.first(where: { $0.hasPrefix("ckpt-") && $0.contains(".tmp-") }), !seen.contains(temporary) {
+                    seen.insert(temporary)
+                    sawTemporary = seen.count >= writes
                 } else {
                     usleep(5_000)
                 }
