@@ -40,8 +40,4 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-#if FUZZING
-runLibFuzzer(fuzz)
-#else
-replay(Array(CommandLine.arguments.dropFirst()), through: fuzz)
-#endif
+fuzzMain(fuzz)

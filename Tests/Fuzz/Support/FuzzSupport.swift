@@ -113,3 +113,13 @@ private func printError(_ line: String) {
         bytes = bytes.dropFirst(written)
     }
 }
+
+/// The whole `main` of a fuzz target: under `-DFUZZING`, libFuzzer's driver; in a normal build,
+/// the replay of the files and directories named on the command line.
+public func fuzzMain(_ target: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) {
+    #if FUZZING
+    runLibFuzzer(target)
+    #else
+    replay(Array(CommandLine.arguments.dropFirst()), through: target)
+    #endif
+}
