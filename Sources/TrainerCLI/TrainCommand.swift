@@ -85,11 +85,7 @@ struct TrainCommand: ParsableCommand {
         let communicator = try MPICommunicator(wait: wait)
         do {
             BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
-            let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
-            let trainer = try Trainer(configuration, communicator: communicator, logger: logger,
-                                      stopRequested: { stop.isRequested })
-            if communicator.isRoot, !quiet, ProgressBar.isTerminal { trainer.stepObserver = ProgressBar().update }
-            _ = try trainer.run()
+            try train(configuration, on: communicator, stop: stop, data: nil)
             communicator.finalize()
         } catch let failure as AgreedFailure {
             communicator.finalize()
@@ -107,27 +103,27 @@ struct TrainCommand: ParsableCommand {
     func trainLocally(_ configuration: TrainingConfiguration, workers: Int, stop: StopRequest) throws {
         BLASThreads.set(1)
         let data = try PreparedData(configuration)
-        let quiet = quiet
-        let outcomes = ThreadGroup.run(size: workers) { communicator -> Result<Void, TrainerFailure> in
+        let outcomes = ThreadGroup.run(size: workers) { [self] communicator -> Result<Void, AgreedFailure> in
             do {
-                let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
-                let trainer = try Trainer(configuration, communicator: communicator, logger: logger,
-                                          stopRequested: { stop.isRequested }, data: data)
-                if communicator.isRoot, !quiet, ProgressBar.isTerminal { trainer.stepObserver = ProgressBar().update }
-                _ = try trainer.run()
+                try train(configuration, on: communicator, stop: stop, data: data)
                 return .success(())
             } catch let failure as AgreedFailure {
-                return .failure(TrainerFailure(error: failure))
+                return .failure(failure)
             } catch {
                 let message = (error as? TrainerError)?.message ?? "\(error)"
                 TrainerCommand.fail(message, code: (error as? TrainerError)?.kind.exitCode ?? 1)
             }
         }
-        if case .failure(let failure)? = outcomes.first { throw failure.error }
+        if case .failure(let failure)? = outcomes.first { throw failure }
     }
-}
 
-/// An agreed failure carried out of a worker thread.
-struct TrainerFailure: Error, Sendable {
-    let error: AgreedFailure
+    /// One rank's (or worker thread's) run: rank 0 logs, and draws a progress bar on a terminal.
+    func train(_ configuration: TrainingConfiguration, on communicator: Communicator, stop: StopRequest,
+               data: PreparedData?) throws {
+        let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
+        let trainer = try Trainer(configuration, communicator: communicator, logger: logger,
+                                  stopRequested: { stop.isRequested }, data: data)
+        if communicator.isRoot, !quiet, ProgressBar.isTerminal { trainer.stepObserver = ProgressBar().update }
+        _ = try trainer.run()
+    }
 }
