@@ -23,8 +23,7 @@ final class AllocationTests: XCTestCase {
     func testTrainingStepsAndEvaluationAllocateNothing() throws {
         let cc = "/usr/bin/cc"
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: cc), "no C compiler to build the malloc counter")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-malloc-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeScratchDirectory("malloc")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try Self.counter.write(toFile: directory + "/count.c", atomically: true, encoding: .utf8)
         let build = try ProcessRunner.run(cc, ["-O2", "-shared", "-fPIC", "-o", directory + "/count.so", directory + "/count.c", "-ldl"], timeout: 60)

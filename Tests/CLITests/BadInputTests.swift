@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestSupport
 import XCTest
 
 /// Bad input gets one line on stderr naming the file or flag and what is wrong, a non-zero
@@ -7,8 +8,7 @@ final class BadInputTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = URL(fileURLWithPath: try makeScratchDirectory("cli"))
     }
 
     override func tearDownWithError() throws {

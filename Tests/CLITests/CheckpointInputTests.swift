@@ -11,8 +11,7 @@ final class CheckpointInputTests: XCTestCase {
     var good = ""
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-ckpt-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("ckpt")
         let outcome = try TrainerProcess.run(["train", "--data", "xor", "--model", "logistic", "--epochs", "2", "--quiet",
                                               "--checkpoint-dir", directory + "/run"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestSupport
 import XCTest
 
 /// Every way in which a user's flags or files can be wrong, in one table: each case must exit
@@ -134,8 +135,7 @@ final class MalformedInputTableTests: XCTestCase {
 
     func testEveryMalformedInputGetsOneLineAndItsExitCode() throws {
         XCTAssertGreaterThanOrEqual(Self.cases.count, 40)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-malformed-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try makeScratchDirectory("malformed")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.makeFiles(in: dir)
         for testCase in Self.cases {

@@ -11,8 +11,7 @@ final class PlotTests: XCTestCase {
     var directory = ""
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-plot-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("plot")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTestSupport
 import XCTest
 
 /// `trainer predict` and `trainer evaluate` on a checkpoint of every seed model: predictions
@@ -7,8 +8,7 @@ final class PredictEvaluateTests: XCTestCase {
     var directory = ""
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-predict-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("predict")
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }

@@ -35,9 +35,7 @@ enum Launcher {
 
     /// A fresh directory for one run's metrics and checkpoints.
     static func directory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-dist-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
+        try makeScratchDirectory("dist")
     }
 }
 

@@ -31,8 +31,7 @@ public enum ProcessRunner {
         let started = Date()
 
         public init(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-            scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-run-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            scratch = URL(fileURLWithPath: try makeScratchDirectory("run"))
             out = scratch.appendingPathComponent("out")
             err = scratch.appendingPathComponent("err")
             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -67,4 +66,12 @@ public enum ProcessRunner {
                            seconds: Date().timeIntervalSince(started), finished: finished)
         }
     }
+}
+
+/// A fresh, empty directory `trainer-NAME-<UUID>` under the system's temporary directory, for
+/// one test's files. The caller removes it.
+public func makeScratchDirectory(_ name: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
 }
