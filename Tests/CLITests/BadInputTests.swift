@@ -50,13 +50,7 @@ final class BadInputTests: XCTestCase {
         let started = Date()
         let outcome = try TrainerProcess.run(arguments, file: file, line: line)
         let command = "trainer " + arguments.joined(separator: " ")
-        XCTAssertEqual(outcome.status, code, "\(command): \(outcome.stderr)", file: file, line: line)
-        XCTAssertEqual(outcome.stderrLines.count, 1, "\(command) printed: \(outcome.stderr)", file: file, line: line)
-        let message = String(outcome.stderrLines.first ?? "")
-        XCTAssertTrue(message.hasPrefix("trainer: error: "), message, file: file, line: line)
-        for mention in mentions {
-            XCTAssertTrue(message.contains(mention), "\(command): «\(message)» does not mention «\(mention)»", file: file, line: line)
-        }
+        assertOneLineError(outcome, code: code, mentions: mentions, context: command, file: file, line: line)
         XCTAssertFalse(outcome.stderr.contains("Fatal error") || outcome.stderr.contains("crashed"), file: file, line: line)
         XCTAssertLessThan(Date().timeIntervalSince(started), 10, command, file: file, line: line)
     }

@@ -45,13 +45,7 @@ final class CheckpointInputTests: XCTestCase {
         for arguments in [["train", "--data", "xor", "--model", resumeModel, "--epochs", "3", "--checkpoint-dir", directory + "/run", "--resume", path],
                           ["inspect", path]] {
             let outcome = try TrainerProcess.run(arguments, file: file, line: line)
-            XCTAssertEqual(outcome.status, code, "\(arguments[0]): \(outcome.stderr)", file: file, line: line)
-            XCTAssertEqual(outcome.stderrLines.count, 1, "\(arguments[0]): \(outcome.stderr)", file: file, line: line)
-            let message = String(outcome.stderrLines.first ?? "")
-            XCTAssertTrue(message.hasPrefix("trainer: error: "), message, file: file, line: line)
-            for mention in mentions {
-                XCTAssertTrue(message.contains(mention), "\(arguments[0]): «\(message)» lacks «\(mention)»", file: file, line: line)
-            }
+            assertOneLineError(outcome, code: code, mentions: mentions, context: arguments[0], file: file, line: line)
         }
         let after = try FileManager.default.contentsOfDirectory(atPath: directory + "/run").sorted()
         XCTAssertEqual(after, before, "the checkpoint directory changed", file: file, line: line)
@@ -88,9 +82,7 @@ final class CheckpointInputTests: XCTestCase {
         // A valid checkpoint of another model than the one asked for: both values named.
         let outcome = try TrainerProcess.run(["train", "--data", "xor", "--model", "mlp:8:relu", "--checkpoint-dir", directory + "/run",
                                               "--resume", good])
-        XCTAssertEqual(outcome.status, 64, outcome.stderr)
-        XCTAssertEqual(outcome.stderrLines.count, 1, outcome.stderr)
-        XCTAssertTrue(outcome.stderr.contains("--model is logistic in the checkpoint but mlp:8:relu:softmax now"), outcome.stderr)
+        assertOneLineError(outcome, code: 64, mentions: ["--model is logistic in the checkpoint but mlp:8:relu:softmax now"])
     }
 
     func testNotASafetensorsFile() throws {

@@ -143,13 +143,7 @@ final class MalformedInputTableTests: XCTestCase {
             let label = "\(testCase.name): \(outcome.stderr)"
             XCTAssertTrue(outcome.finished, label)
             XCTAssertLessThan(outcome.seconds, 10, label)
-            XCTAssertEqual(outcome.status, testCase.code, label)
-            XCTAssertEqual(outcome.stderrLines.count, 1, label)
-            let line = String(outcome.stderrLines.first ?? "")
-            XCTAssertTrue(line.hasPrefix("trainer: error: "), label)
-            for mention in testCase.mentions(dir) {
-                XCTAssertTrue(line.contains(mention), "\(testCase.name): «\(line)» lacks «\(mention)»")
-            }
+            assertOneLineError(outcome, code: testCase.code, mentions: testCase.mentions(dir), context: testCase.name)
         }
     }
 }

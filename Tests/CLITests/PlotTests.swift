@@ -146,13 +146,7 @@ final class PlotTests: XCTestCase {
 
     func assertFails(_ arguments: [String], code: Int32, mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let outcome = try TrainerProcess.run(arguments, file: file, line: line)
-        XCTAssertEqual(outcome.status, code, outcome.stderr, file: file, line: line)
-        XCTAssertEqual(outcome.stderrLines.count, 1, outcome.stderr, file: file, line: line)
-        let message = String(outcome.stderrLines.first ?? "")
-        XCTAssertTrue(message.hasPrefix("trainer: error: "), message, file: file, line: line)
-        for mention in mentions {
-            XCTAssertTrue(message.contains(mention), "«\(message)» lacks «\(mention)»", file: file, line: line)
-        }
+        assertOneLineError(outcome, code: code, mentions: mentions, file: file, line: line)
     }
 
     func testPlotErrors() throws {
