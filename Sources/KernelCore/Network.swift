@@ -138,12 +138,11 @@ public final class Network<T: Scalar> {
     public func finishGradient(sampleCount: T, regularization: Regularization) -> Bool {
         let scale = sampleCount > 0 ? 1 / sampleCount : 0
         let g = gradients.baseAddress!
-        for i in 0..<gradients.count { g[i] *= scale }
-        if regularization.isActive {
-            let w = UnsafePointer(parameters.baseAddress!)
-            for layer in architecture.layers {
-                regularization.addGradient(w + layer.weightOffset, count: layer.weightCount, to: g + layer.weightOffset)
-            }
+        let finite = T.scaleCheckingFinite(g, count: gradients.count, by: scale)
+        guard regularization.isActive else { return finite }
+        let w = UnsafePointer(parameters.baseAddress!)
+        for layer in architecture.layers {
+            regularization.addGradient(w + layer.weightOffset, count: layer.weightCount, to: g + layer.weightOffset)
         }
         return T.allFinite(UnsafePointer(g), count: gradients.count)
     }

@@ -15,6 +15,10 @@ public protocol Scalar: Real, BinaryFloatingPoint, Sendable {
     /// Whether none of `count` values is NaN or ±∞ — by the exponent bits (all ones exactly
     /// then), an integer max that vectorises, where a floating-point sum could not.
     static func allFinite(_ values: UnsafePointer<Self>, count: Int) -> Bool
+
+    /// `values[i] ← scale · values[i]` for `count` values, and whether none of the results is NaN
+    /// or ±∞ — `allFinite` fused into the same pass.
+    static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Self>, count: Int, by scale: Self) -> Bool
 }
 
 @usableFromInline
@@ -42,6 +46,18 @@ extension Float: Scalar {
         }
         return largest != mask
     }
+
+    @inlinable
+    public static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Float>, count: Int, by scale: Float) -> Bool {
+        let mask: UInt32 = 0x7F80_0000
+        var largest: UInt32 = 0
+        for i in 0..<count {
+            let v = values[i] * scale
+            values[i] = v
+            largest = Swift.max(largest, v.bitPattern & mask)
+        }
+        return largest != mask
+    }
 }
 
 extension Double: Scalar {
@@ -63,6 +79,18 @@ extension Double: Scalar {
         var largest: UInt64 = 0
         UnsafeRawPointer(values).withMemoryRebound(to: UInt64.self, capacity: count) { bits in
             for i in 0..<count { largest = Swift.max(largest, bits[i] & mask) }
+        }
+        return largest != mask
+    }
+
+    @inlinable
+    public static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Double>, count: Int, by scale: Double) -> Bool {
+        let mask: UInt64 = 0x7FF0_0000_0000_0000
+        var largest: UInt64 = 0
+        for i in 0..<count {
+            let v = values[i] * scale
+            values[i] = v
+            largest = Swift.max(largest, v.bitPattern & mask)
         }
         return largest != mask
     }
