@@ -1,3 +1,4 @@
+import CPrefetch
 import Data
 
 /// Buffers for one batch, allocated once for `capacity` rows and reused every step (no
@@ -91,6 +92,34 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
             }
         }
         filledRows = indices.count
+    }
+}
+
+extension BatchBuffer {
+    /// Starts bringing the feature rows of samples `indices` of `dataset` into the CPU's caches,
+    /// without waiting: called with the next step's samples, it lets the next `gather` read from
+    /// cache instead of waiting on memory for rows scattered over the whole dataset. Reads and
+    /// changes nothing; indices outside the dataset are skipped.
+    public func prefetch(from dataset: Dataset, indices: ArraySlice<Int32>) {
+        let line = 64
+        func touch(_ base: UnsafeRawPointer, count: Int, rowBytes: Int) {
+            for index in indices where index >= 0 && Int(index) < count {
+                let row = base + Int(index) * rowBytes
+                for offset in stride(from: 0, to: rowBytes, by: line) { prefetch_for_reading(row + offset) }
+            }
+        }
+        switch dataset.storage {
+        case .bytes(let bytes, _):
+            bytes.withUnsafeBytes { raw in
+                if let base = raw.baseAddress { touch(base, count: dataset.count, rowBytes: dataset.featureCount) }
+            }
+        case .floats(let floats):
+            floats.withUnsafeBytes { raw in
+                if let base = raw.baseAddress {
+                    touch(base, count: dataset.count, rowBytes: dataset.featureCount * MemoryLayout<Float>.stride)
+                }
+            }
+        }
     }
 }
 

@@ -23,7 +23,10 @@ extension Trainer {
                 rate = configuration.schedule.rate(base: configuration.learningRate, globalStep: progress.globalStep,
                                                    stepsPerEpoch: plan.stepsPerEpoch)
                 let slice = plan.slice(step: progress.stepInEpoch, rank: communicator.rank, worldSize: communicator.worldSize)
-                let stats = trainStep(permutation[slice], rate: rate)
+                let next = progress.stepInEpoch + 1 < plan.stepsPerEpoch
+                    ? permutation[plan.slice(step: progress.stepInEpoch + 1, rank: communicator.rank, worldSize: communicator.worldSize)]
+                    : []
+                let stats = trainStep(permutation[slice], prefetching: next, rate: rate)
                 if stats.diverged { throw divergence(at: progress, loss: stats.lossSum / max(stats.count, 1)) }
                 progress.record(stats)
                 stepObserver?(StepReport(epoch: progress.epoch + 1, epochs: configuration.epochs, step: progress.stepInEpoch,

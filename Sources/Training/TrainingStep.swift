@@ -12,10 +12,12 @@ struct StepStatistics {
 
 extension Trainer {
     /// One synchronous SGD step on this rank's `samples` (positions in the permutation) and
-    /// everyone else's. Allocates nothing.
-    func trainStep(_ samples: ArraySlice<Int32>, rate: Double) -> StepStatistics {
+    /// everyone else's, prefetching the rows of this rank's `next` samples while it computes.
+    /// Allocates nothing.
+    func trainStep(_ samples: ArraySlice<Int32>, prefetching next: ArraySlice<Int32> = [], rate: Double) -> StepStatistics {
         let t0 = monotonicSeconds()
         batch.gather(from: data.train, indices: samples)
+        batch.prefetch(from: data.train, indices: next)
         let rows = samples.count
         let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
         let t1 = monotonicSeconds()
