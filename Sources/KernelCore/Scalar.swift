@@ -2,7 +2,7 @@ import COpenBLAS
 import RealModule
 
 /// The element types the kernel core computes in: `Float` for training, `Double` for gradient
-/// checks. Each brings its BLAS matrix product.
+/// checks. Each brings its BLAS matrix product and its IEEE 754 encoding.
 public protocol Scalar: Real, BinaryFloatingPoint, Sendable {
     /// C ← α·op(A)·op(B) + β·C for row-major matrices, op(X) = Xᵀ when `transX`;
     /// op(A) is m×k, op(B) is k×n, C is m×n (`cblas_sgemm` / `cblas_dgemm`).
@@ -12,13 +12,42 @@ public protocol Scalar: Real, BinaryFloatingPoint, Sendable {
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
 
-    /// Whether none of `count` values is NaN or ±∞ — by the exponent bits (all ones exactly
-    /// then), an integer max that vectorises, where a floating-point sum could not.
-    static func allFinite(_ values: UnsafePointer<Self>, count: Int) -> Bool
+    /// An unsigned integer as wide as the type.
+    associatedtype Encoding: FixedWidthInteger & UnsignedInteger
+    /// The IEEE 754 encoding (`bitPattern`).
+    var encoding: Encoding { get }
+}
+
+extension Scalar {
+    /// The encoding's exponent field, all ones: exactly the encodings of NaN and ±∞ have it all set.
+    @inlinable
+    static var exponentMask: Encoding {
+        ((1 << Encoding(exponentBitCount)) - 1) << Encoding(significandBitCount)
+    }
+
+    /// Whether none of `count` values is NaN or ±∞ — by the exponent bits, an integer max that
+    /// vectorises, where a floating-point sum could not.
+    @inlinable
+    public static func allFinite(_ values: UnsafePointer<Self>, count: Int) -> Bool {
+        let mask = exponentMask
+        var largest: Encoding = 0
+        for i in 0..<count { largest = Swift.max(largest, values[i].encoding & mask) }
+        return largest != mask
+    }
 
     /// `values[i] ← scale · values[i]` for `count` values, and whether none of the results is NaN
     /// or ±∞ — `allFinite` fused into the same pass.
-    static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Self>, count: Int, by scale: Self) -> Bool
+    @inlinable
+    public static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Self>, count: Int, by scale: Self) -> Bool {
+        let mask = exponentMask
+        var largest: Encoding = 0
+        for i in 0..<count {
+            let v = values[i] * scale
+            values[i] = v
+            largest = Swift.max(largest, v.encoding & mask)
+        }
+        return largest != mask
+    }
 }
 
 @usableFromInline
@@ -37,27 +66,7 @@ extension Float: Scalar {
                     b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    @inlinable
-    public static func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
-        let mask: UInt32 = 0x7F80_0000
-        var largest: UInt32 = 0
-        UnsafeRawPointer(values).withMemoryRebound(to: UInt32.self, capacity: count) { bits in
-            for i in 0..<count { largest = Swift.max(largest, bits[i] & mask) }
-        }
-        return largest != mask
-    }
-
-    @inlinable
-    public static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Float>, count: Int, by scale: Float) -> Bool {
-        let mask: UInt32 = 0x7F80_0000
-        var largest: UInt32 = 0
-        for i in 0..<count {
-            let v = values[i] * scale
-            values[i] = v
-            largest = Swift.max(largest, v.bitPattern & mask)
-        }
-        return largest != mask
-    }
+    @inlinable public var encoding: UInt32 { bitPattern }
 }
 
 extension Double: Scalar {
@@ -73,27 +82,7 @@ extension Double: Scalar {
                     b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    @inlinable
-    public static func allFinite(_ values: UnsafePointer<Double>, count: Int) -> Bool {
-        let mask: UInt64 = 0x7FF0_0000_0000_0000
-        var largest: UInt64 = 0
-        UnsafeRawPointer(values).withMemoryRebound(to: UInt64.self, capacity: count) { bits in
-            for i in 0..<count { largest = Swift.max(largest, bits[i] & mask) }
-        }
-        return largest != mask
-    }
-
-    @inlinable
-    public static func scaleCheckingFinite(_ values: UnsafeMutablePointer<Double>, count: Int, by scale: Double) -> Bool {
-        let mask: UInt64 = 0x7FF0_0000_0000_0000
-        var largest: UInt64 = 0
-        for i in 0..<count {
-            let v = values[i] * scale
-            values[i] = v
-            largest = Swift.max(largest, v.bitPattern & mask)
-        }
-        return largest != mask
-    }
+    @inlinable public var encoding: UInt64 { bitPattern }
 }
 
 /// The number of threads OpenBLAS uses for every matrix product of this process.
