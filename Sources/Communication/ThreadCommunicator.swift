@@ -55,8 +55,9 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         self.rank = rank
     }
 
-    /// Sum in rank order b₀ + b₁ + … (deterministic): rank r adds up its chunk r of every
-    /// rank's buffer and writes the sum into that chunk of every buffer; chunks are disjoint.
+    /// Sum in rank order (b₀ + b₁) + b₂ + … (deterministic): rank r adds up chunk r of every
+    /// rank's buffer into rank 0's buffer, then copies that chunk into every other buffer; the
+    /// chunks are disjoint, and each loop is a plain vectorisable pass over contiguous memory.
     func allreduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>) {
         let size = group.size
         guard size > 1 else { return }
@@ -65,11 +66,13 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         let count = buffer.count
         let lo = count * rank / size, hi = count * (rank + 1) / size
         if lo < hi {
-            let first = group.slots[0]!.assumingMemoryBound(to: T.self)
-            for i in lo..<hi {
-                var sum = first[i]
-                for r in 1..<size { sum += group.slots[r]!.assumingMemoryBound(to: T.self)[i] }
-                for r in 0..<size { group.slots[r]!.assumingMemoryBound(to: T.self)[i] = sum }
+            let sum = group.slots[0]!.assumingMemoryBound(to: T.self) + lo
+            for r in 1..<size {
+                let term = UnsafePointer(group.slots[r]!.assumingMemoryBound(to: T.self) + lo)
+                for i in 0..<(hi - lo) { sum[i] += term[i] }
+            }
+            for r in 1..<size {
+                (group.slots[r]!.assumingMemoryBound(to: T.self) + lo).update(from: sum, count: hi - lo)
             }
         }
         group.barrier.wait()
