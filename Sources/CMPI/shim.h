@@ -19,3 +19,5 @@ static inline int shim_success(void) { return MPI_SUCCESS; }
 static inline int shim_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline MPI_Comm shim_comm_null(void) { return MPI_COMM_NULL; }
 static inline MPI_Status *shim_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline MPI_Win shim_win_null(void) { return MPI_WIN_NULL; }
+static inline int shim_mode_nocheck(void) { return MPI_MODE_NOCHECK; }

@@ -20,10 +20,17 @@ public protocol Communicator: AnyObject {
     func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64])
     /// Copies `root`'s bytes into `buffer` on every other rank.
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int)
+    /// Memory for the buffer this rank will pass to `allreduceSum` every step — `count` zeroed
+    /// floats, placed where that sum is cheapest — or nil: the caller allocates its own. MPI
+    /// ranks that all run on one node get a slot of a shared-memory window, which the other
+    /// ranks read and write directly. Collective; the communicator owns the memory, which stays
+    /// valid until the communicator ends (`finalize` for MPI).
+    func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>?
 }
 
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
+    public func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>? { nil }
 }
 
 /// The communicator of a single process: the sum over one rank is the rank's own buffer.

@@ -23,6 +23,12 @@ public final class MPICommunicator: Communicator {
     public let ranksOnThisNode: Int
     public var summary: String { worldSize == 1 ? "1 MPI rank" : "\(worldSize) MPI ranks" }
     let world: MPI_Comm
+    /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
+    private var node: MPI_Comm?
+    /// The shared-memory window of `reductionBuffer`, and each rank's slot in it.
+    private var window: MPI_Win?
+    private var sharedSlots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>(start: nil, count: 0)
+    private var sharedCount = 0
     private var finalized = false
 
     /// Whether this process was started by an MPI launcher (Open MPI's mpirun, or PMIx/PMI).
@@ -48,10 +54,66 @@ public final class MPICommunicator: Communicator {
         var local: Int32 = 1
         if MPI_Comm_split_type(world, shim_comm_type_shared(), rank, shim_info_null(), &node) == shim_success() {
             MPI_Comm_size(node, &local)
-            MPI_Comm_free(&node)
+            if local == size { self.node = node } else { MPI_Comm_free(&node) }
         }
         ranksOnThisNode = Int(max(local, 1))
         self.wait = wait ?? .block
+    }
+
+    /// A slot of an MPI-3 shared-memory window (`MPI_Win_allocate_shared`) when every rank runs on
+    /// this node, else nil. `allreduceSum` on that slot then sums in shared memory, each rank
+    /// adding up its chunk of every rank's slot in rank order (`RankOrderReduction`, as local
+    /// mode's threads do) between two barriers — no copies through MPI's transport.
+    public func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>? {
+        guard worldSize > 1, let node, window == nil, count > 0 else { return nil }
+        let stride = MemoryLayout<Float>.stride
+        var base: UnsafeMutableRawPointer? = nil
+        var window: MPI_Win? = shim_win_null()
+        let status = withUnsafeMutablePointer(to: &base) {
+            MPI_Win_allocate_shared(MPI_Aint(count * stride), Int32(stride), shim_info_null(), node, $0, &window)
+        }
+        guard status == shim_success(), let base else { return nil }
+        MPI_Win_lock_all(shim_mode_nocheck(), window)
+        self.window = window
+        sharedSlots = .allocate(capacity: worldSize)
+        for r in 0..<worldSize {
+            var size: MPI_Aint = 0, unit: Int32 = 0
+            var slot: UnsafeMutableRawPointer? = nil
+            _ = withUnsafeMutablePointer(to: &slot) { MPI_Win_shared_query(window, Int32(r), &size, &unit, $0) }
+            sharedSlots[r] = slot
+        }
+        sharedCount = count
+        let buffer = UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: count), count: count)
+        buffer.initialize(repeating: 0)
+        nodeBarrier()
+        return buffer
+    }
+
+    /// Every rank of the node has arrived, and sees the others' writes to the window.
+    private func nodeBarrier() {
+        guard let node else { return }
+        MPI_Win_sync(window)
+        switch wait {
+        case .block:
+            MPI_Barrier(node)
+        case .sleep:
+            var request: MPI_Request? = nil
+            MPI_Ibarrier(node, &request)
+            waitSleeping(&request)
+        }
+        MPI_Win_sync(window)
+    }
+
+    /// Tests `request` until it completes, sleeping briefly between tests after the first few.
+    private func waitSleeping(_ request: inout MPI_Request?) {
+        var done: Int32 = 0
+        var polls = 0
+        while true {
+            MPI_Test(&request, &done, shim_status_ignore())
+            if done != 0 { return }
+            polls += 1
+            if polls > 20 { usleep(20) }
+        }
     }
 
     /// Sum-allreduce in place, waiting as `wait` says.
@@ -62,19 +124,18 @@ public final class MPICommunicator: Communicator {
         case .sleep:
             var request: MPI_Request? = nil
             MPI_Iallreduce(shim_in_place(), base, Int32(count), type, shim_op_sum(), world, &request)
-            var done: Int32 = 0
-            var polls = 0
-            while true {
-                MPI_Test(&request, &done, shim_status_ignore())
-                if done != 0 { break }
-                polls += 1
-                if polls > 20 { usleep(20) }
-            }
+            waitSleeping(&request)
         }
     }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+        if window != nil, UnsafeMutableRawPointer(base) == sharedSlots[rank], buffer.count <= sharedCount {
+            nodeBarrier()
+            RankOrderReduction.reduceChunk(sharedSlots, of: Float.self, count: buffer.count, rank: rank)
+            nodeBarrier()
+            return
+        }
         allreduce(base, count: buffer.count, type: shim_float())
     }
 
@@ -110,6 +171,12 @@ public final class MPICommunicator: Communicator {
     public func finalize() {
         guard !finalized else { return }
         finalized = true
+        if window != nil {
+            MPI_Win_unlock_all(window)
+            MPI_Win_free(&window)
+            sharedSlots.deallocate()
+        }
+        if node != nil { MPI_Comm_free(&node) }
         MPI_Finalize()
     }
 

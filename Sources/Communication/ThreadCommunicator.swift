@@ -55,26 +55,13 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         self.rank = rank
     }
 
-    /// Sum in rank order (b₀ + b₁) + b₂ + … (deterministic): rank r adds up chunk r of every
-    /// rank's buffer into rank 0's buffer, then copies that chunk into every other buffer; the
-    /// chunks are disjoint, and each loop is a plain vectorisable pass over contiguous memory.
+    /// Sum in rank order (b₀ + b₁) + b₂ + …, each thread reducing its chunk of every thread's
+    /// buffer (`RankOrderReduction`).
     func allreduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>) {
-        let size = group.size
-        guard size > 1 else { return }
+        guard group.size > 1 else { return }
         group.slots[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
         group.barrier.wait()
-        let count = buffer.count
-        let lo = count * rank / size, hi = count * (rank + 1) / size
-        if lo < hi {
-            let sum = group.slots[0]!.assumingMemoryBound(to: T.self) + lo
-            for r in 1..<size {
-                let term = UnsafePointer(group.slots[r]!.assumingMemoryBound(to: T.self) + lo)
-                for i in 0..<(hi - lo) { sum[i] += term[i] }
-            }
-            for r in 1..<size {
-                (group.slots[r]!.assumingMemoryBound(to: T.self) + lo).update(from: sum, count: hi - lo)
-            }
-        }
+        RankOrderReduction.reduceChunk(group.slots, of: T.self, count: buffer.count, rank: rank)
         group.barrier.wait()
     }
 

@@ -27,13 +27,29 @@ public final class Network<T: Scalar> {
     @usableFromInline let deltas: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>)
     @usableFromInline let scoreGradient: UnsafeMutablePointer<T>
 
-    public init(_ architecture: Architecture, batchCapacity: Int, extraGradientSlots: Int = 0) {
+    /// Whether `gradientArena` was allocated here (else its owner gave it and keeps it).
+    let ownsGradientArena: Bool
+
+    /// A network with zero parameters. `gradientArena`, when given, is memory of at least
+    /// `parameterCount + extraGradientSlots` scalars owned by the caller, who keeps it valid for
+    /// the network's life (e.g. a communicator's shared-memory reduction buffer); else the
+    /// network allocates its own.
+    public init(_ architecture: Architecture, batchCapacity: Int, extraGradientSlots: Int = 0,
+                gradientArena external: UnsafeMutableBufferPointer<T>? = nil) {
         self.architecture = architecture
         self.batchCapacity = max(1, batchCapacity)
         let count = architecture.parameterCount, rows = self.batchCapacity
         parameters = .allocate(capacity: count)
         parameters.initialize(repeating: 0)
-        gradientArena = .allocate(capacity: count + extraGradientSlots)
+        if let external {
+            precondition(external.count >= count + extraGradientSlots,
+                         "Network: a gradient arena of \(external.count) scalars is smaller than \(count + extraGradientSlots)")
+            gradientArena = UnsafeMutableBufferPointer(rebasing: external[0..<(count + extraGradientSlots)])
+            ownsGradientArena = false
+        } else {
+            gradientArena = .allocate(capacity: count + extraGradientSlots)
+            ownsGradientArena = true
+        }
         gradientArena.initialize(repeating: 0)
         gradients = UnsafeMutableBufferPointer(rebasing: gradientArena[0..<count])
         func buffer(_ width: Int) -> UnsafeMutablePointer<T> {
@@ -50,7 +66,7 @@ public final class Network<T: Scalar> {
 
     deinit {
         parameters.deallocate()
-        gradientArena.deallocate()
+        if ownsGradientArena { gradientArena.deallocate() }
         mapped?.deallocate()
         outputs.forEach { $0.deallocate() }
         deltas.0.deallocate()

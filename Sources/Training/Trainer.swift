@@ -99,7 +99,8 @@ public final class Trainer {
         plan = BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize)
         // The largest rank slice of any global batch: ⌈B / W⌉ rows (evaluation reuses the buffers).
         let capacity = (min(configuration.batchSize, data.train.count) + communicator.worldSize - 1) / communicator.worldSize
-        network = Network(data.architecture, batchCapacity: capacity, extraGradientSlots: Trainer.statisticsSlots)
+        network = Network(data.architecture, batchCapacity: capacity, extraGradientSlots: Trainer.statisticsSlots,
+                          gradientArena: communicator.reductionBuffer(count: data.architecture.parameterCount + Trainer.statisticsSlots))
         optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: data.train.featureCount)
         regularization = Regularization(l1: configuration.regularization.l1, l2: configuration.regularization.l2)

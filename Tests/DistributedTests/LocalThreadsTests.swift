@@ -7,13 +7,17 @@ final class LocalThreadsTests: XCTestCase {
         try XCTSkipIf(Launcher.mpirun == nil, "mpirun is not installed")
     }
 
-    /// With 2 threads and 2 ranks the sums are the same additions (a + b), so the bytes match.
-    func testTwoLocalThreadsEqualTwoMPIRanksBitwise() throws {
+    /// N threads and N ranks on one node both sum the gradients in shared memory in rank order
+    /// (`RankOrderReduction`: the threads' buffers, the ranks' MPI-3 shared window), so the bytes
+    /// match for any N — not only for 2, where a + b = b + a would make any order agree.
+    func testLocalThreadsEqualMPIRanksBitwise() throws {
         let arguments = SingleProcessEquivalenceTests.job + ["--model", "mlp:16-8:relu", "--momentum", "0.9"]
-        let threads = try RunResult.train(ranks: nil, arguments + ["--threads", "2"])
-        let ranks = try RunResult.train(ranks: 2, arguments)
-        XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes)
-        XCTAssertEqual(threads.losses.map(\.1), ranks.losses.map(\.1))
+        for n in [2, 3, 4] {
+            let threads = try RunResult.train(ranks: nil, arguments + ["--threads", String(n)])
+            let ranks = try RunResult.train(ranks: n, arguments)
+            XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks")
+            XCTAssertEqual(threads.losses.map(\.1), ranks.losses.map(\.1), "\(n) threads vs \(n) ranks")
+        }
     }
 
     /// Any number of threads trains the single-process model (up to rounding), like ranks do.
