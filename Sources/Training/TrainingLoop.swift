@@ -46,12 +46,13 @@ extension Trainer {
                     try saveCheckpoint(progress)
                 }
             }
+            let trainingSeconds = Date().timeIntervalSince(started)
             let test = data.test.map { evaluate($0, order: testOrder) }
             let record = EpochRecord(epoch: progress.epoch + 1, trainLoss: progress.epochLossSum / max(progress.epochSamples, 1),
                                      trainAccuracy: configuration.model.loss.isClassification
                                         ? progress.epochCorrect / max(progress.epochSamples, 1) : nil,
                                      testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate,
-                                     seconds: Date().timeIntervalSince(started), phases: configuration.profile ? phases : nil)
+                                     seconds: trainingSeconds, phases: configuration.profile ? phases : nil)
             records.append(record)
             try metrics?.write(record)
             progress.finishEpoch()
