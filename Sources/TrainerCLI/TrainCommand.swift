@@ -37,7 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = "auto"
 
-    @Option(help: "How a rank waits for the allreduce: block (MPI_Allreduce) | sleep (MPI_Iallreduce, test and sleep; may help on a machine loaded by other processes). (default: block)")
+    @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Allreduce across machines) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes). (default: block)")
     var mpiWait: String?
 
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")
