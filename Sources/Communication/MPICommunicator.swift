@@ -65,7 +65,8 @@ public final class MPICommunicator: Communicator {
     /// A slot of an MPI-3 shared-memory window (`MPI_Win_allocate_shared`) when every rank runs on
     /// this node, else nil. `allreduceSum` on that slot then sums in shared memory, each rank
     /// adding up its chunk of every rank's slot in rank order (`RankOrderReduction`, as local
-    /// mode's threads do) between two barriers — no copies through MPI's transport.
+    /// mode's threads do) between two barriers — no copies through MPI's transport. Ranks cannot
+    /// disagree on the path: a failed window allocation ends the job (MPI_ERRORS_ARE_FATAL).
     public func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>? {
         guard worldSize > 1, let node, window == nil, count > 0 else { return nil }
         let stride = MemoryLayout<Float>.stride
