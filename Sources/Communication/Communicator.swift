@@ -26,11 +26,15 @@ public protocol Communicator: AnyObject {
     /// ranks read and write directly. Collective; the communicator owns the memory, which stays
     /// valid until the communicator ends (`finalize` for MPI).
     func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>?
+    /// Whether MPI ranks sum through a shared-memory window (`reductionBuffer`) rather than
+    /// `MPI_Allreduce` — a choice every rank must make alike (`--mpi-reduce`).
+    var reducesInSharedMemory: Bool { get }
 }
 
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
     public func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>? { nil }
+    public var reducesInSharedMemory: Bool { false }
 }
 
 /// The communicator of a single process: the sum over one rank is the rank's own buffer.

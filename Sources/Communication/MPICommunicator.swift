@@ -23,7 +23,12 @@ public final class MPICommunicator: Communicator {
     public let rank: Int
     public let worldSize: Int
     public let ranksOnThisNode: Int
-    public var summary: String { worldSize == 1 ? "1 MPI rank" : "\(worldSize) MPI ranks" }
+    public var summary: String {
+        worldSize == 1 ? "1 MPI rank"
+            : "\(worldSize) MPI ranks (sum \(reducesInSharedMemory ? "in shared memory" : "by MPI_Allreduce"))"
+    }
+    /// True when every rank runs on this node and shared memory was not turned off.
+    public var reducesInSharedMemory: Bool { node != nil }
     let world: MPI_Comm
     /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
     private var node: MPI_Comm?
@@ -40,8 +45,10 @@ public final class MPICommunicator: Communicator {
 
     public let wait: Wait
 
-    /// Initialises MPI; `wait` defaults to `.block`. Throws `.environment` if MPI cannot start.
-    public init(wait: Wait? = nil) throws {
+    /// Initialises MPI; `wait` defaults to `.block`. With `sharedMemory: false` ranks that all
+    /// run on one node sum by `MPI_Allreduce`, as ranks on several nodes do. Throws
+    /// `.environment` if MPI cannot start.
+    public init(wait: Wait? = nil, sharedMemory: Bool = true) throws {
         guard MPI_Init(nil, nil) == shim_success() else {
             throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
         }
@@ -56,7 +63,7 @@ public final class MPICommunicator: Communicator {
         var local: Int32 = 1
         if MPI_Comm_split_type(world, shim_comm_type_shared(), rank, shim_info_null(), &node) == shim_success() {
             MPI_Comm_size(node, &local)
-            if local == size { self.node = node } else { MPI_Comm_free(&node) }
+            if local == size && size > 1 && sharedMemory { self.node = node } else { MPI_Comm_free(&node) }
         }
         ranksOnThisNode = Int(max(local, 1))
         self.wait = wait ?? .block

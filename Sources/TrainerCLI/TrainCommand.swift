@@ -40,6 +40,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Allreduce across machines) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes). (default: block)")
     var mpiWait: String?
 
+    @Option(help: "How MPI ranks that all run on one machine sum the step's gradients: shared (in an MPI-3 shared-memory window) | allreduce (MPI_Allreduce, as ranks on several machines always do).")
+    var mpiReduce = "shared"
+
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")
     var profile = false
 
@@ -71,18 +74,25 @@ struct TrainCommand: ParsableCommand {
         case "off": useMPI = false
         default: throw TrainerError(.usage, subject: "--mpi \(mpi)", "expected auto, on or off")
         }
-        let stop = StopRequest()
-        guard useMPI else {
-            try trainLocally(configuration, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, stop: stop)
-            return
-        }
+        // The MPI flags are checked in local mode too: a bad value is an error wherever it is given.
         let wait = try mpiWait.map { value -> MPICommunicator.Wait in
             guard let wait = MPICommunicator.Wait(rawValue: value) else {
                 throw TrainerError(.usage, subject: "--mpi-wait \(value)", "expected block or sleep")
             }
             return wait
         }
-        let communicator = try MPICommunicator(wait: wait)
+        let sharedMemory: Bool
+        switch mpiReduce {
+        case "shared": sharedMemory = true
+        case "allreduce": sharedMemory = false
+        default: throw TrainerError(.usage, subject: "--mpi-reduce \(mpiReduce)", "expected shared or allreduce")
+        }
+        let stop = StopRequest()
+        guard useMPI else {
+            try trainLocally(configuration, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, stop: stop)
+            return
+        }
+        let communicator = try MPICommunicator(wait: wait, sharedMemory: sharedMemory)
         do {
             BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
             try train(configuration, on: communicator, stop: stop, data: nil)

@@ -52,8 +52,9 @@ public enum RankAgreement {
 
     /// What every rank must agree on before training: the flags that shape the run, the data
     /// (sample count and CRC-32) and the model size.
-    public static func fingerprint(_ c: TrainingConfiguration, data: PreparedData) -> [Field] {
+    public static func fingerprint(_ c: TrainingConfiguration, data: PreparedData, communicator: Communicator) -> [Field] {
         [
+            Field(name: "--mpi-reduce", value: communicator.reducesInSharedMemory ? 1 : 0) { $0 == 1 ? "shared" : "allreduce" },
             .text("--data", c.data.description), .text("--test-data", c.testData?.description ?? "default"),
             .text("--model", c.model.description), .integer("--epochs", c.epochs),
             .integer("--batch-size", c.batchSize), .real("--lr", c.learningRate),

@@ -92,7 +92,7 @@ public final class Trainer {
         }
         try RankAgreement.agreeOnSetup(failure, communicator: communicator)
         guard let data = prepared else { throw TrainerError(.environment, subject: "setup", "no data after a successful setup") }
-        try RankAgreement.verify(RankAgreement.fingerprint(configuration, data: data), communicator: communicator)
+        try RankAgreement.verify(RankAgreement.fingerprint(configuration, data: data, communicator: communicator), communicator: communicator)
         self.data = data
         self.metrics = metrics
         self.checkpoints = checkpoints

@@ -33,6 +33,16 @@ final class RankMismatchTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("trainer: error: ranks disagree: --batch-size is 32 on some ranks and 64 on others"), outcome.stderr)
     }
 
+    /// Ranks that would sum in different ways (one in shared memory, one by MPI_Allreduce) would
+    /// wait for each other forever: they stop before the first step.
+    func testDifferentSumMethodStopsAllRanks() throws {
+        let base = ["--data", "xor", "--model", "logistic", "--epochs", "1"]
+        let outcome = try mismatched(base + ["--mpi-reduce", "shared"], base + ["--mpi-reduce", "allreduce"])
+        XCTAssertEqual(outcome.status, 64)
+        XCTAssertLessThan(outcome.seconds, 10)
+        XCTAssertTrue(outcome.stderr.contains("trainer: error: ranks disagree: --mpi-reduce is allreduce on some ranks and shared on others"), outcome.stderr)
+    }
+
     /// An error on one rank only (its data file is missing) ends every rank, printed once.
     func testMissingFileOnOneRankStopsAllRanks() throws {
         let outcome = try mismatched(["--data", "xor", "--epochs", "1"], ["--data", "csv:/nonexistent/train.csv", "--epochs", "1"])

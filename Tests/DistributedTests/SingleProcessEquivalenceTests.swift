@@ -14,11 +14,12 @@ final class SingleProcessEquivalenceTests: XCTestCase {
     static let job = ["--data", "blobs:1001:3:10", "--batch-size", "64", "--epochs", "3", "--lr", "0.1",
                       "--seed", "11", "--log-every", "1"]
 
-    func assertMatchesLocalMode(model: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `mpiArguments` go to the distributed runs only.
+    func assertMatchesLocalMode(model: String, mpiArguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let arguments = Self.job + ["--model", model]
         let local = try RunResult.train(ranks: nil, arguments)
         for ranks in 1...4 {
-            let distributed = try RunResult.train(ranks: ranks, arguments)
+            let distributed = try RunResult.train(ranks: ranks, arguments + mpiArguments)
             XCTAssertEqual(distributed.parameters.count, local.parameters.count, file: file, line: line)
             // Relative to the parameters' scale: near-zero entries are sums of much larger terms,
             // whose rounding is relative to those terms, not to the (tiny) result.
@@ -43,6 +44,12 @@ final class SingleProcessEquivalenceTests: XCTestCase {
 
     func testSoftmaxRegressionMatchesLocalModeOnOneToFourRanks() throws {
         try assertMatchesLocalMode(model: "softmax")
+    }
+
+    /// Ranks on several machines sum by `MPI_Allreduce`, not in shared memory: `--mpi-reduce
+    /// allreduce` takes that path on this one machine.
+    func testSmallMLPMatchesLocalModeThroughMPIAllreduce() throws {
+        try assertMatchesLocalMode(model: "mlp:16-8:tanh", mpiArguments: ["--mpi-reduce", "allreduce"])
     }
 
     /// Same seed, same world size: the same bytes.
