@@ -25,22 +25,27 @@ final class RankMismatchTests: XCTestCase {
         XCTAssertTrue(messages.first?.contains("--seed is 1 on some ranks and 2 on others") ?? false, outcome.stderr)
     }
 
-    func testDifferentBatchSizeStopsAllRanks() throws {
+    /// Rank 0 started with `first` added to a small job, rank 1 with `second`: both stop within
+    /// 10 s with exit 64 and `message`.
+    func assertUsageMismatch(_ first: [String], _ second: [String], message: String,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
         let base = ["--data", "xor", "--model", "logistic", "--epochs", "1"]
-        let outcome = try mismatched(base + ["--batch-size", "32"], base + ["--batch-size", "64"])
-        XCTAssertEqual(outcome.status, 64)
-        XCTAssertLessThan(outcome.seconds, 10)
-        XCTAssertTrue(outcome.stderr.contains("trainer: error: ranks disagree: --batch-size is 32 on some ranks and 64 on others"), outcome.stderr)
+        let outcome = try mismatched(base + first, base + second)
+        XCTAssertEqual(outcome.status, 64, file: file, line: line)
+        XCTAssertLessThan(outcome.seconds, 10, file: file, line: line)
+        XCTAssertTrue(outcome.stderr.contains("trainer: error: ranks disagree: " + message), outcome.stderr, file: file, line: line)
+    }
+
+    func testDifferentBatchSizeStopsAllRanks() throws {
+        try assertUsageMismatch(["--batch-size", "32"], ["--batch-size", "64"],
+                                message: "--batch-size is 32 on some ranks and 64 on others")
     }
 
     /// Ranks that would sum in different ways (one in shared memory, one by MPI_Allreduce) would
     /// wait for each other forever: they stop before the first step.
     func testDifferentSumMethodStopsAllRanks() throws {
-        let base = ["--data", "xor", "--model", "logistic", "--epochs", "1"]
-        let outcome = try mismatched(base + ["--mpi-reduce", "shared"], base + ["--mpi-reduce", "allreduce"])
-        XCTAssertEqual(outcome.status, 64)
-        XCTAssertLessThan(outcome.seconds, 10)
-        XCTAssertTrue(outcome.stderr.contains("trainer: error: ranks disagree: --mpi-reduce is allreduce on some ranks and shared on others"), outcome.stderr)
+        try assertUsageMismatch(["--mpi-reduce", "shared"], ["--mpi-reduce", "allreduce"],
+                                message: "--mpi-reduce is allreduce on some ranks and shared on others")
     }
 
     /// An error on one rank only (its data file is missing) ends every rank, printed once.
