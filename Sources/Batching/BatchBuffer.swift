@@ -60,33 +60,24 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
         switch dataset.storage {
         case .bytes(let bytes, let scale):
             bytes.withUnsafeBufferPointer { source in
-                guard let sourceBase = source.baseAddress else { return }
-                for (row, index) in indices.enumerated() {
-                    let start = Int(index) * width
-                    precondition(start + width <= source.count, "BatchBuffer.gather: sample \(index) outside the features")
+                copyRows(source, indices, to: destination) { from, to in
                     if T.self == Float.self {
                         // The hot case: a plain widening loop the optimiser vectorises.
-                        let target = UnsafeMutableRawPointer(destination + row * width).assumingMemoryBound(to: Float.self)
-                        convertBytes(sourceBase + start, to: target, count: width, scale: scale)
+                        let target = UnsafeMutableRawPointer(to).assumingMemoryBound(to: Float.self)
+                        convertBytes(from, to: target, count: width, scale: scale)
                     } else {
-                        let target = destination + row * width
                         let factor = T(scale)
-                        for column in 0..<width { target[column] = T(sourceBase[start + column]) * factor }
+                        for column in 0..<width { to[column] = T(from[column]) * factor }
                     }
                 }
             }
         case .floats(let floats):
             floats.withUnsafeBufferPointer { source in
-                guard let sourceBase = source.baseAddress else { return }
-                for (row, index) in indices.enumerated() {
-                    let start = Int(index) * width
-                    precondition(start + width <= source.count, "BatchBuffer.gather: sample \(index) outside the features")
+                copyRows(source, indices, to: destination) { from, to in
                     if T.self == Float.self {
-                        let target = UnsafeMutableRawPointer(destination + row * width).assumingMemoryBound(to: Float.self)
-                        target.update(from: sourceBase + start, count: width)
+                        UnsafeMutableRawPointer(to).assumingMemoryBound(to: Float.self).update(from: from, count: width)
                     } else {
-                        let target = destination + row * width
-                        for column in 0..<width { target[column] = T(sourceBase[start + column]) }
+                        for column in 0..<width { to[column] = T(from[column]) }
                     }
                 }
             }
@@ -96,6 +87,22 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
 }
 
 extension BatchBuffer {
+    /// The row loop of `gather`, for either storage: for row r, checks that sample
+    /// `indices[r]`'s `featureCount` values lie in `source`, then calls `copy(its values, row r
+    /// of destination)`.
+    @inlinable @inline(__always)
+    func copyRows<Source>(_ source: UnsafeBufferPointer<Source>, _ indices: ArraySlice<Int32>,
+                          to destination: UnsafeMutablePointer<T>,
+                          _ copy: (UnsafePointer<Source>, UnsafeMutablePointer<T>) -> Void) {
+        guard let sourceBase = source.baseAddress else { return }
+        let width = featureCount
+        for (row, index) in indices.enumerated() {
+            let start = Int(index) * width
+            precondition(start + width <= source.count, "BatchBuffer.gather: sample \(index) outside the features")
+            copy(sourceBase + start, destination + row * width)
+        }
+    }
+
     /// Starts bringing the feature rows of samples `indices` of `dataset` into the CPU's caches,
     /// without waiting: called with the next step's samples, it lets the next `gather` read from
     /// cache instead of waiting on memory for rows scattered over the whole dataset. Reads and

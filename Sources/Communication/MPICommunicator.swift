@@ -75,7 +75,7 @@ public final class MPICommunicator: Communicator {
     /// mode's threads do) between two barriers — no copies through MPI's transport. Ranks cannot
     /// disagree on the path: a failed window allocation ends the job (MPI_ERRORS_ARE_FATAL).
     public func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>? {
-        guard worldSize > 1, let node, window == nil, count > 0 else { return nil }
+        guard let node, window == nil, count > 0 else { return nil }
         let stride = MemoryLayout<Float>.stride
         var base: UnsafeMutableRawPointer? = nil
         var window: MPI_Win? = shim_win_null()
