@@ -98,8 +98,11 @@ struct TrainCommand: ParsableCommand {
             try train(configuration, on: communicator, stop: stop, data: nil)
             communicator.finalize()
         } catch let failure as AgreedFailure {
+            // Print before MPI_Finalize: once one rank has exited non-zero, mpirun kills the
+            // others, and the printing rank may be among them.
+            if failure.printsHere { TrainerCommand.report(failure.error.message) }
             communicator.finalize()
-            throw failure
+            Foundation.exit(failure.error.kind.exitCode)
         } catch {
             // Only this rank knows: say it, then end every rank rather than leave them waiting.
             let message = (error as? TrainerError)?.message ?? "\(error)"
