@@ -5,6 +5,11 @@ imports numpy, which loads OpenBLAS); nothing here imports torch or mpi4py.
 The job is trainer's default job: Fashion-MNIST (pixels / 255 as float32), MLP 784-256-128-10
 ReLU, softmax cross-entropy, plain SGD lr 0.1, global batch 128 (last batch of the epoch 96,
 trained), a fresh shuffle every epoch, init U(±1/√fan_in) as PyTorch's nn.Linear.
+
+Every peer starts from trainer's own initial parameters and visits the samples in trainer's own
+order for the same --seed (portable_random.py ports trainer's generator, bit for bit), so the
+peers and trainer compute the same training run up to floating-point summation order: their
+accuracies differ by rounding, not by the luck of the draw.
 """
 import argparse
 import gzip
@@ -13,6 +18,8 @@ import os
 import resource
 
 import numpy as np
+
+import portable_random
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 WIDTHS = (784, 256, 128, 10)
@@ -49,8 +56,15 @@ def load(data_dir=DATA_DIR):
 
 
 def permutation(seed, epoch, n):
-    """The order of epoch `epoch`: the same on every rank (a function of seed and epoch only)."""
-    return np.random.default_rng([seed, epoch]).permutation(n)
+    """trainer's order of epoch `epoch` (int64): the same on every rank and in every peer."""
+    return np.asarray(portable_random.epoch_permutation(n, seed, epoch), dtype=np.int64)
+
+
+def initial_parameters(seed, widths=WIDTHS):
+    """trainer's initial parameters for `seed`: [(weight float32 (outputs, inputs), bias float32
+    (outputs,))] per layer — nn.Linear's layout."""
+    return [(np.asarray(w, dtype=np.float64).astype(np.float32), np.asarray(b, dtype=np.float64).astype(np.float32))
+            for w, b in portable_random.initial_layers(widths, seed)]
 
 
 def global_batches(n, batch=BATCH):

@@ -9,9 +9,10 @@ matmuls, and writes the SUM over its samples of the per-sample gradients of all 
 ONE flat float32 buffer (the layers' gradients are views into it). One
 comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM) gives the global sum; every rank divides by
 the global batch's size (128, or 96 for the epoch's last batch) and takes the SGD step on its
-copy of the parameters (also one flat float32 buffer with per-layer views). Initial parameters
-U(±1/√fan_in), drawn on rank 0 and broadcast. OpenBLAS threads per rank: cores / ranks on the
-node, at least 1 (OPENBLAS_NUM_THREADS, set before numpy loads).
+copy of the parameters (also one flat float32 buffer with per-layer views). Initial parameters:
+trainer's own for the seed (common.initial_parameters), made on rank 0 and broadcast. OpenBLAS
+threads per rank: cores / ranks on the node, at least 1 (OPENBLAS_NUM_THREADS, set before numpy
+loads).
 
 Prints, on rank 0 only, one JSON line: {"impl", "ranks", "epoch_seconds" (rank 0's training
 loop, started after a barrier), "test_accuracy" (rank 0, full test set, not timed),
@@ -52,12 +53,12 @@ class MLP:
     def _views(self, flat):
         return [flat[a:b].reshape(s) for a, b, s in zip(self.offsets[:-1], self.offsets[1:], self.shapes)]
 
-    def init(self, rng):
-        """PyTorch nn.Linear's default: U(±1/√fan_in) for the weights and the biases."""
-        for i in range(0, len(self.p), 2):
-            bound = 1 / np.sqrt(self.shapes[i][0])
-            self.p[i][...] = rng.uniform(-bound, bound, self.shapes[i])
-            self.p[i + 1][...] = rng.uniform(-bound, bound, self.shapes[i + 1])
+    def init(self, seed):
+        """trainer's initial parameters (U(±1/√fan_in), as PyTorch's nn.Linear), transposed to
+        inputs × outputs."""
+        for i, (w, b) in enumerate(common.initial_parameters(seed)):
+            self.p[2 * i][...] = w.T
+            self.p[2 * i + 1][...] = b
 
     def scores(self, x):
         W1, b1, W2, b2, W3, b3 = self.p
@@ -101,7 +102,7 @@ def main():
 
     net = MLP(common.WIDTHS)
     if rank == 0:
-        net.init(np.random.default_rng(args.seed))
+        net.init(args.seed)
     comm.Bcast(net.params, root=0)
 
     n = len(train_x)

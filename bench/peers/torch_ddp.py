@@ -11,8 +11,8 @@ and for OpenBLAS (Debian's torch runs its GEMMs on the system OpenBLAS; see thre
 
 Same job as trainer's default (see common.py): global batch 128, rank r takes its contiguous
 share of each global batch (trainer's slicing: [r·b/W, (r+1)·b/W)), the last global batch of the
-epoch (96) is trained. Initial parameters: every rank seeds torch identically, and DDP also
-broadcasts rank 0's parameters when it wraps the model.
+epoch (96) is trained. Initial parameters: trainer's own for the seed on every rank (and DDP
+also broadcasts rank 0's parameters when it wraps the model).
 
 --timed-allreduce replaces DDP's default comm hook by one that runs the same allreduce (then the
 same division by the world size) synchronously and times it, to report allreduce_seconds. With
@@ -58,8 +58,7 @@ def main():
     dist.init_process_group("gloo", rank=rank, world_size=world)
 
     train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in common.load(args.data))
-    torch.manual_seed(args.seed)
-    model = make_model()
+    model = make_model(args.seed)  # trainer's initial parameters, the same on every rank
     ddp = DDP(model)  # broadcasts rank 0's parameters and buffers to every rank
 
     allreduce_time = [0.0]

@@ -33,11 +33,18 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 
-def make_model():
-    # nn.Linear's default init is U(±1/√fan_in) for weights and biases (kaiming_uniform, a=√5).
+def make_model(seed):
+    """784-256-128-10 ReLU, starting from trainer's initial parameters for `seed` (drawn like
+    nn.Linear's default, U(±1/√fan_in), by trainer's generator)."""
     w = common.WIDTHS
-    return nn.Sequential(nn.Linear(w[0], w[1]), nn.ReLU(), nn.Linear(w[1], w[2]), nn.ReLU(),
-                         nn.Linear(w[2], w[3]))
+    model = nn.Sequential(nn.Linear(w[0], w[1]), nn.ReLU(), nn.Linear(w[1], w[2]), nn.ReLU(),
+                          nn.Linear(w[2], w[3]))
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        for linear, (weight, bias) in zip(linears, common.initial_parameters(seed)):
+            linear.weight.copy_(torch.from_numpy(weight))
+            linear.bias.copy_(torch.from_numpy(bias))
+    return model
 
 
 def accuracy(model, x, y):
@@ -52,8 +59,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.torch_threads)
     train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in common.load(args.data))
-    torch.manual_seed(args.seed)
-    model = make_model()
+    model = make_model(args.seed)
     opt = torch.optim.SGD(model.parameters(), lr=common.LR, momentum=0, weight_decay=0)
     n = len(train_x)
     batches = common.global_batches(n)
