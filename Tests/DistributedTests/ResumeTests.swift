@@ -106,7 +106,8 @@ final class ResumeTests: XCTestCase {
         let supervise = ProcessRunner.buildDirectory.appendingPathComponent("../../../launch/supervise").standardized.path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: supervise), "launch/supervise not found at \(supervise)")
         let mpirun = try XCTUnwrap(Launcher.mpirun)
-        let job = ["--epochs", "4", "--momentum", "0.9", "--lr", "0.05", "--log-every", "0", "--quiet", "--checkpoint-every", "40"]
+        // 6 epochs: five kills at random moments (each 0.05–0.4 s after a checkpoint) must fit in the run.
+        let job = ["--epochs", "6", "--momentum", "0.9", "--lr", "0.05", "--log-every", "0", "--quiet", "--checkpoint-every", "40"]
         let reference: SafeTensors = try {
             let directory = try Launcher.directory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
