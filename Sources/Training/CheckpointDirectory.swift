@@ -26,13 +26,14 @@ public struct CheckpointDirectory: Sendable {
         }
     }
 
-    public func fileName(globalStep: Int) -> String { String(format: "\(Self.prefix)%08d\(Self.suffix)", globalStep) }
+    /// The name of the checkpoint after global step `globalStep`: `ckpt-%08d.safetensors`.
+    public static func fileName(globalStep: Int) -> String { String(format: "\(prefix)%08d\(suffix)", globalStep) }
 
     /// Writes `checkpoint` for `globalStep`, points `latest` at it, then deletes all but the
     /// `keep` newest checkpoints (0 keeps all). Returns the file's path.
     @discardableResult
     public func save(_ checkpoint: SafeTensors, globalStep: Int, keep: Int = 0) throws -> String {
-        let name = fileName(globalStep: globalStep)
+        let name = Self.fileName(globalStep: globalStep)
         let file = path + "/" + name
         try checkpoint.write(to: file)
         try AtomicFile.write(Array((name + "\n").utf8), to: path + "/latest")

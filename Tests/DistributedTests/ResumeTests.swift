@@ -59,7 +59,7 @@ final class ResumeTests: XCTestCase {
             // from the launch: a fixed delay from the launch landed after the run's end once the
             // step got fast. Up to half the time to epoch 1's end falls inside epoch 2 or 3.
             let launched = Date()
-            let firstEpoch = (directory as NSString).appendingPathComponent("ckpt-00000469.safetensors")
+            let firstEpoch = (directory as NSString).appendingPathComponent(CheckpointDirectory.fileName(globalStep: Self.stepsPerEpoch))
             while running.isRunning, !FileManager.default.fileExists(atPath: firstEpoch), Date().timeIntervalSince(launched) < 60 {
                 usleep(2_000)
             }
@@ -107,7 +107,7 @@ final class ResumeTests: XCTestCase {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: supervise), "launch/supervise not found at \(supervise)")
         let mpirun = try XCTUnwrap(Launcher.mpirun)
         // 6 epochs: five kills at random moments (each 0.05–0.4 s after a checkpoint) must fit in the run.
-        let job = ["--epochs", "6", "--momentum", "0.9", "--lr", "0.05", "--log-every", "0", "--quiet", "--checkpoint-every", "40"]
+        let job = Self.job(epochs: 6) + ["--checkpoint-every", "40"]
         let reference: SafeTensors = try {
             let directory = try Launcher.directory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
