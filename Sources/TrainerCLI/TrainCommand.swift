@@ -102,7 +102,7 @@ struct TrainCommand: ParsableCommand {
             // others, and the printing rank may be among them.
             if failure.printsHere { TrainerCommand.report(failure.error.message) }
             communicator.finalize()
-            Foundation.exit(failure.error.kind.exitCode)
+            throw AgreedFailure(error: failure.error, printsHere: false)  // said; main exits with its code
         } catch {
             // Only this rank knows: say it, then end every rank rather than leave them waiting.
             let message = (error as? TrainerError)?.message ?? "\(error)"

@@ -7,6 +7,11 @@ import Support
 public struct AgreedFailure: Error, Sendable {
     public let error: TrainerError
     public let printsHere: Bool
+
+    public init(error: TrainerError, printsHere: Bool) {
+        self.error = error
+        self.printsHere = printsHere
+    }
 }
 
 /// Collective checks that keep ranks from diverging or hanging: before the first step every
