@@ -2,9 +2,10 @@
 import Foundation
 import PackageDescription
 
-// One target per box of the data path (see README.md):
+// One target per box of the data path (see README.md), in the order below:
 //   Data → Batching (shard + batch) → KernelCore (+ Models) → Communication → Training → TrainerCLI
-// A target may import only targets to its left (and Support, the bottom layer).
+// on a bottom layer of Support (errors, file I/O, CRC-32, the portable PRNG) and Checkpoint (the
+// safetensors format). A target may import only targets declared before it.
 let package = Package(
     name: "trainer",
     products: [
@@ -24,15 +25,17 @@ let package = Package(
         // The CPU's prefetch instruction, which Swift cannot spell (used by Batching).
         .target(name: "CPrefetch"),
 
-        // Bottom layer: the user-facing error type and the portable PRNG.
-        .target(name: "Support"),
+        // Bottom layer: the user-facing error type, file reading, CRC-32 and the portable PRNG.
+        .target(name: "Support", dependencies: ["CZlib"]),
+        // Checkpoints: the safetensors file format (validated reading, atomic writing).
+        .target(name: "Checkpoint", dependencies: ["Support"]),
         // Data: IDX (raw or gzip), CSV and synthetic sets, loaded into memory.
         .target(name: "Data", dependencies: ["Support", "CZlib"]),
         // Shard + batch: the epoch permutation, global batches, rank slices, gathering into buffers.
         .target(name: "Batching", dependencies: ["Support", "Data", "CPrefetch"]),
         // Kernel core: GEMM, dense layers, activations, losses, regularisers, the parameter arena.
         .target(name: "KernelCore", dependencies: [
-            "Support", "COpenBLAS", .product(name: "Numerics", package: "swift-numerics"),
+            "COpenBLAS", .product(name: "Numerics", package: "swift-numerics"),
         ]),
         // Models: the model-spec language and building a network from it.
         .target(name: "Models", dependencies: ["Support", "KernelCore"]),
@@ -43,9 +46,7 @@ let package = Package(
             "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Checkpoint",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Checkpoints: the safetensors file format (validated reading, atomic writing).
-        .target(name: "Checkpoint", dependencies: ["Support", "CZlib"]),
-        // The command line: `trainer train | evaluate | gradcheck`.
+        // The command line: `trainer train | evaluate | inspect | gradcheck | predict | plot`.
         .executableTarget(name: "TrainerCLI", dependencies: [
             "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Training", "Checkpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -58,18 +59,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/StepBenchmark"),
 
+        // One test target per box; they share scratch directories and the process runner for
+        // the tests that run `trainer` and `mpirun` as a user would.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Support", "TestSupport"]),
+        .testTarget(name: "BatchingTests", dependencies: ["Batching", "Data", "Support"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "Models", "Support"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Batching", "Support"]),
+        .testTarget(name: "CommunicationTests", dependencies: ["Communication", "Support"]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support",
+            "Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support"]),
-        // Tests that run `trainer` and `mpirun` as processes share this runner.
-        .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport"),
-        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "ProcessTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "TestSupport"]),
         // Real mpirun, real ranks: distributed runs equal single-process runs.
-        .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "ProcessTestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "TestSupport"]),
 
         // Fuzz targets (launch/fuzz): one libFuzzer target per parser, built there with
         // -sanitize=fuzzer -DFUZZING; a normal build makes them replay files given as arguments.

@@ -1,3 +1,5 @@
+import Support
+
 /// How an epoch is cut into global batches and each global batch into rank slices.
 ///
 /// Positions refer to the epoch's permutation (see `epochPermutation`): global batch `step`
@@ -35,12 +37,7 @@ public struct BatchPlan: Sendable, Equatable {
         precondition(worldSize >= 1 && rank >= 0 && rank < worldSize,
                      "BatchPlan.slice: rank \(rank) outside 0..<\(worldSize)")
         let batch = globalBatch(step: step)
-        let size = batch.count
-        return (batch.lowerBound + share(rank, size, worldSize))..<(batch.lowerBound + share(rank + 1, size, worldSize))
+        let share = evenShare(rank, of: batch.count, parts: worldSize)
+        return (batch.lowerBound + share.lowerBound)..<(batch.lowerBound + share.upperBound)
     }
-}
-
-/// `part * size / parts` without overflow (part ≤ parts, so the result is ≤ size).
-private func share(_ part: Int, _ size: Int, _ parts: Int) -> Int {
-    parts.dividingFullWidth(part.multipliedFullWidth(by: size)).quotient
 }

@@ -7,12 +7,10 @@ static inline MPI_Comm shim_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype shim_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype shim_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype shim_byte(void) { return MPI_BYTE; }
-static inline MPI_Datatype shim_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype shim_uint64(void) { return MPI_UINT64_T; }
 static inline MPI_Op shim_op_sum(void) { return MPI_SUM; }
 static inline MPI_Op shim_op_max(void) { return MPI_MAX; }
 static inline MPI_Op shim_op_min(void) { return MPI_MIN; }
-static inline MPI_Op shim_op_bor(void) { return MPI_BOR; }
 static inline void *shim_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Info shim_info_null(void) { return MPI_INFO_NULL; }
 static inline int shim_success(void) { return MPI_SUCCESS; }

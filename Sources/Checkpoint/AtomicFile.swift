@@ -10,22 +10,22 @@ import Support
 
 /// Durable atomic replacement of a file.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` so that a crash at any instant leaves either the old file or
-    /// the new one, complete: writes `path.tmp-<pid>` in the same directory, fsyncs it, renames
-    /// it over `path`, then fsyncs the directory so the rename itself is durable.
-    ///
-    /// Errors name `path`: `.noInput` when the directory is missing or not writable (or `path`
-    /// is a directory), `.environment` for other failures (disk full, I/O error). On failure
-    /// the temporary file is removed and the old file, if any, is untouched.
     /// A test hook: `TRAINER_TEST_WRITE_PAUSE_US=N` pauses every write for N microseconds with
     /// half of the temporary file written, so tests can kill the writer mid-write for certain.
     static let testPause: UInt32? = ProcessInfo.processInfo.environment["TRAINER_TEST_WRITE_PAUSE_US"].flatMap { UInt32($0) }
 
+    /// Writes `bytes` to `path` so that a crash at any instant leaves either the old file or
+    /// the new one, complete: writes `path.tmp-<pid>` in the same directory, fsyncs it, renames
+    /// it over `path`, then fsyncs the directory so the rename itself is durable.
+    ///
+    /// Errors are `.cannotWrite` naming `path` and the system's reason (a missing, read-only or
+    /// full file system alike). On failure the temporary file is removed and the old file, if
+    /// any, is untouched.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = FileIO.retrying { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
         guard fd >= 0 else {
-            throw FileIO.error(path, "cannot create \(temporary)", errno)
+            throw FileIO.writeError(path, "cannot create \(temporary)", errno)
         }
         var isOpen = true
         var renamed = false
@@ -47,24 +47,24 @@ public enum AtomicFile {
                 let written = systemWrite(fd, base + offset, count)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw FileIO.error(path, "cannot write \(temporary)", errno)
+                    throw FileIO.writeError(path, "cannot write \(temporary)", errno)
                 }
                 guard written > 0 else {
-                    throw TrainerError(.environment, subject: path, "cannot write \(temporary): no progress")
+                    throw TrainerError(.cannotWrite, subject: path, "cannot write \(temporary): no progress")
                 }
                 offset += written
             }
         }
         guard FileIO.retrying({ fsync(fd) }) == 0 else {
-            throw FileIO.error(path, "cannot fsync \(temporary)", errno)
+            throw FileIO.writeError(path, "cannot fsync \(temporary)", errno)
         }
         isOpen = false
         // Not retried on EINTR: on Linux the descriptor is released either way.
         guard close(fd) == 0 else {
-            throw FileIO.error(path, "cannot close \(temporary)", errno)
+            throw FileIO.writeError(path, "cannot close \(temporary)", errno)
         }
         guard rename(temporary, path) == 0 else {
-            throw FileIO.error(path, "cannot rename \(temporary) over it", errno)
+            throw FileIO.writeError(path, "cannot rename \(temporary) over it", errno)
         }
         renamed = true
         try syncDirectory(containing: path)
@@ -81,12 +81,12 @@ public enum AtomicFile {
         let directory = directory(of: path)
         let fd = FileIO.retrying { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else {
-            throw FileIO.error(path, "cannot open directory \(directory) to fsync it", errno)
+            throw FileIO.writeError(path, "cannot open directory \(directory) to fsync it", errno)
         }
         defer { _ = close(fd) }
         // Some file systems cannot fsync a directory (EINVAL); there is nothing more to do there.
         if FileIO.retrying({ fsync(fd) }) != 0, errno != EINVAL {
-            throw FileIO.error(path, "cannot fsync directory \(directory)", errno)
+            throw FileIO.writeError(path, "cannot fsync directory \(directory)", errno)
         }
     }
 }
@@ -94,66 +94,4 @@ public enum AtomicFile {
 /// `write(2)`, named apart from `AtomicFile.write`.
 private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     write(fd, buffer, count)
-}
-
-/// POSIX file reading and error phrasing.
-enum FileIO {
-    /// Reads the whole file. Throws `.noInput` naming `path` if it is missing, unreadable or a
-    /// directory.
-    static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = retrying { open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            throw TrainerError(.noInput, subject: path, "cannot open: \(describe(errno))")
-        }
-        defer { _ = close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else {
-            throw TrainerError(.noInput, subject: path, "cannot stat: \(describe(errno))")
-        }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw TrainerError(.noInput, subject: path, "is a directory, not a file")
-        }
-        var bytes: [UInt8] = []
-        if (status.st_mode & S_IFMT) == S_IFREG, let size = Int(exactly: status.st_size), size > 0 {
-            bytes.reserveCapacity(size)
-        }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw TrainerError(.noInput, subject: path, "cannot read: \(describe(errno))")
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return bytes
-    }
-
-    /// Calls `body` again while it fails with EINTR.
-    static func retrying(_ body: () -> Int32) -> Int32 {
-        while true {
-            let result = body()
-            if result == -1 && errno == EINTR { continue }
-            return result
-        }
-    }
-
-    /// An error for a failed system call on `path`: `.noInput` when the path or its directory
-    /// is missing, not writable or of the wrong kind; `.environment` otherwise.
-    static func error(_ path: String, _ what: String, _ code: Int32) -> TrainerError {
-        let kind: TrainerError.Kind
-        switch code {
-        case ENOENT, ENOTDIR, EISDIR, EACCES, EPERM, EROFS, ENAMETOOLONG, ELOOP:
-            kind = .noInput
-        default:
-            kind = .environment
-        }
-        return TrainerError(kind, subject: path, "\(what): \(describe(code))")
-    }
-
-    static func describe(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "error \(code)" }
-        return String(cString: text)
-    }
 }

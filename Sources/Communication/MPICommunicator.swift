@@ -28,14 +28,13 @@ public final class MPICommunicator: Communicator {
             : "\(worldSize) MPI ranks (sum \(reducesInSharedMemory ? "in shared memory" : "by MPI_Allreduce"))"
     }
     /// True when every rank runs on this node and shared memory was not turned off.
-    public var reducesInSharedMemory: Bool { node != nil }
+    var reducesInSharedMemory: Bool { node != nil }
     let world: MPI_Comm
     /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
     private var node: MPI_Comm?
-    /// The shared-memory window of `reductionBuffer`, and each rank's slot in it.
+    /// The shared-memory window of the step's reduction, and each rank's slot in it.
     private var window: MPI_Win?
     private var sharedSlots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>(start: nil, count: 0)
-    private var sharedCount = 0
     private var finalized = false
 
     /// Whether this process was started by an MPI launcher (Open MPI's mpirun, or PMIx/PMI).
@@ -45,10 +44,9 @@ public final class MPICommunicator: Communicator {
 
     public let wait: Wait
 
-    /// Initialises MPI; `wait` defaults to `.block`. With `sharedMemory: false` ranks that all
-    /// run on one node sum by `MPI_Allreduce`, as ranks on several nodes do. Throws
-    /// `.environment` if MPI cannot start.
-    public init(wait: Wait? = nil, sharedMemory: Bool = true) throws {
+    /// Initialises MPI. With `reduction: .allreduce` ranks that all run on one node sum by
+    /// `MPI_Allreduce`, as ranks on several nodes do. Throws `.environment` if MPI cannot start.
+    public init(wait: Wait = .block, reduction: MPIReduction = .shared) throws {
         guard MPI_Init(nil, nil) == shim_success() else {
             throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
         }
@@ -63,26 +61,26 @@ public final class MPICommunicator: Communicator {
         var local: Int32 = 1
         if MPI_Comm_split_type(world, shim_comm_type_shared(), rank, shim_info_null(), &node) == shim_success() {
             MPI_Comm_size(node, &local)
-            if local == size && size > 1 && sharedMemory { self.node = node } else { MPI_Comm_free(&node) }
+            if local == size && size > 1 && reduction == .shared { self.node = node } else { MPI_Comm_free(&node) }
         }
         ranksOnThisNode = Int(max(local, 1))
-        self.wait = wait ?? .block
+        self.wait = wait
     }
 
-    /// A slot of an MPI-3 shared-memory window (`MPI_Win_allocate_shared`) when every rank runs on
-    /// this node, else nil. `allreduceSum` on that slot then sums in shared memory, each rank
-    /// adding up its chunk of every rank's slot in rank order (`RankOrderReduction`, as local
-    /// mode's threads do) between two barriers — no copies through MPI's transport. Ranks cannot
-    /// disagree on the path: a failed window allocation ends the job (MPI_ERRORS_ARE_FATAL).
-    public func reductionBuffer(count: Int) -> UnsafeMutableBufferPointer<Float>? {
-        guard let node, window == nil, count > 0 else { return nil }
+    /// When every rank runs on this node: a slot of an MPI-3 shared-memory window
+    /// (`MPI_Win_allocate_shared`), summed in shared memory, each rank adding up its chunk of
+    /// every rank's slot in rank order (`RankOrderReduction`, as local mode's threads do)
+    /// between two barriers — no copies through MPI's transport. Else memory of its own, summed
+    /// by `MPI_Allreduce`. Ranks cannot disagree on the path: a failed window allocation ends
+    /// the job (MPI_ERRORS_ARE_FATAL). At most one shared reduction per communicator.
+    public func makeStepReduction(count: Int) -> StepReduction {
+        guard let node, window == nil, count > 0 else { return OwnedStepReduction(count: count, communicator: self) }
         let stride = MemoryLayout<Float>.stride
         var base: UnsafeMutableRawPointer? = nil
         var window: MPI_Win? = shim_win_null()
-        let status = withUnsafeMutablePointer(to: &base) {
+        _ = withUnsafeMutablePointer(to: &base) {
             MPI_Win_allocate_shared(MPI_Aint(count * stride), Int32(stride), shim_info_null(), node, $0, &window)
         }
-        guard status == shim_success(), let base else { return nil }
         MPI_Win_lock_all(shim_mode_nocheck(), window)
         self.window = window
         sharedSlots = .allocate(capacity: worldSize)
@@ -92,11 +90,30 @@ public final class MPICommunicator: Communicator {
             _ = withUnsafeMutablePointer(to: &slot) { MPI_Win_shared_query(window, Int32(r), &size, &unit, $0) }
             sharedSlots[r] = slot
         }
-        sharedCount = count
-        let buffer = UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: count), count: count)
-        buffer.initialize(repeating: 0)
+        let values = UnsafeMutableBufferPointer(start: base!.bindMemory(to: Float.self, capacity: count), count: count)
+        values.initialize(repeating: 0)
         nodeBarrier()
-        return buffer
+        return SharedWindowReduction(values: values, communicator: self)
+    }
+
+    /// The step's buffer as this rank's slot of the node's shared window.
+    final class SharedWindowReduction: StepReduction {
+        let values: UnsafeMutableBufferPointer<Float>
+        unowned let communicator: MPICommunicator
+
+        init(values: UnsafeMutableBufferPointer<Float>, communicator: MPICommunicator) {
+            self.values = values
+            self.communicator = communicator
+        }
+
+        func sum() { communicator.sumSharedSlots(count: values.count) }
+    }
+
+    /// Sums chunk `rank` of every rank's slot in rank order, between two barriers.
+    func sumSharedSlots(count: Int) {
+        nodeBarrier()
+        RankOrderReduction.reduceChunk(sharedSlots, of: Float.self, count: count, rank: rank)
+        nodeBarrier()
     }
 
     /// Every rank of the node has arrived, and sees the others' writes to the window.
@@ -140,12 +157,6 @@ public final class MPICommunicator: Communicator {
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
-        if window != nil, UnsafeMutableRawPointer(base) == sharedSlots[rank], buffer.count <= sharedCount {
-            nodeBarrier()
-            RankOrderReduction.reduceChunk(sharedSlots, of: Float.self, count: buffer.count, rank: rank)
-            nodeBarrier()
-            return
-        }
         allreduce(base, count: buffer.count, type: shim_float())
     }
 

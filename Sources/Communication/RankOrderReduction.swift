@@ -1,3 +1,5 @@
+import Support
+
 /// The reduction both shared-memory allreduces share (local mode's threads, and MPI ranks on one
 /// node through a shared window): every rank's buffer is visible to every rank, and rank r owns
 /// chunk r of the index range.
@@ -13,7 +15,7 @@ enum RankOrderReduction {
     static func reduceChunk<T: BinaryFloatingPoint>(_ buffers: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>,
                                                     of _: T.Type, count: Int, rank: Int) {
         let size = buffers.count
-        let lo = count * rank / size, hi = count * (rank + 1) / size
+        let mine = evenShare(rank, of: count, parts: size), lo = mine.lowerBound, hi = mine.upperBound
         guard size > 1, lo < hi else { return }
         func chunk(_ r: Int) -> UnsafeMutablePointer<T> { buffers[r]!.assumingMemoryBound(to: T.self) + lo }
         let sum = chunk(0)

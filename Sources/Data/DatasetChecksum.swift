@@ -1,39 +1,26 @@
-import CZlib
+import Support
 
 extension Dataset {
-    /// CRC-32 (zlib crc32) over the feature bytes/floats (little-endian) and then the labels
-    /// (little-endian floats); used to check ranks load identical data.
+    /// CRC-32 (zlib's) over the feature bytes or floats (little-endian) and then the labels
+    /// (little-endian floats); used to check that ranks load identical data, and that a resumed
+    /// run trains on the data of its checkpoint. O(size of the data): compute it once.
     public func checksum() -> UInt32 {
-        var crc: UInt = crc32(0, nil, 0)
+        var crc: UInt32 = 0
         switch storage {
         case .bytes(let bytes, _):
-            bytes.withUnsafeBytes { crc = updateCRC(crc, $0) }
+            crc = crc32(of: bytes)
         case .floats(let floats):
-            crc = updateCRC(crc, littleEndian: floats)
+            crc = crc32(littleEndian: floats, initial: crc)
         }
-        crc = updateCRC(crc, littleEndian: labels)
-        return UInt32(truncatingIfNeeded: crc)
+        return crc32(littleEndian: labels, initial: crc)
     }
 }
 
 /// Feeds `values` to the CRC as little-endian IEEE-754 words, whatever the host's byte order.
-private func updateCRC(_ crc: UInt, littleEndian values: [Float]) -> UInt {
+private func crc32(littleEndian values: [Float], initial: UInt32) -> UInt32 {
     #if _endian(little)
-    return values.withUnsafeBytes { updateCRC(crc, $0) }
+    return values.withUnsafeBytes { crc32(of: $0, initial: initial) }
     #else
-    let words = values.map { $0.bitPattern.littleEndian }
-    return words.withUnsafeBytes { updateCRC(crc, $0) }
+    return values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { crc32(of: $0, initial: initial) }
     #endif
-}
-
-/// Feeds `bytes` to the CRC in pieces that fit zlib's 32-bit length.
-private func updateCRC(_ crc: UInt, _ bytes: UnsafeRawBufferPointer) -> UInt {
-    guard let base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return crc }
-    var crc = crc, offset = 0
-    while offset < bytes.count {
-        let piece = Swift.min(bytes.count - offset, 1 << 30)
-        crc = crc32(crc, base + offset, uInt(piece))
-        offset += piece
-    }
-    return crc
 }

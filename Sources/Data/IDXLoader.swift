@@ -5,14 +5,14 @@ import Support
 /// file wins if both exist). Throws `.noInput` for a missing directory or file, `.data` for bad
 /// contents or when the two files disagree on the number of samples.
 func loadIDX(directory: String, split: DataSource.Split) throws -> Dataset {
-    switch fileKind(at: directory) {
+    switch FileKind(at: directory) {
     case .directory: break
     case .missing: throw TrainerError(.noInput, subject: directory, "no such directory")
     case .regularFile, .pipe, .other: throw TrainerError(.noInput, subject: directory, "is not a directory")
     }
     let prefix = split == .train ? "train" : "t10k"
-    let imagesPath = try locate("\(prefix)-images-idx3-ubyte", in: directory)
-    let labelsPath = try locate("\(prefix)-labels-idx1-ubyte", in: directory)
+    let imagesPath = try locateIDXFile("\(prefix)-images-idx3-ubyte", in: directory)
+    let labelsPath = try locateIDXFile("\(prefix)-labels-idx1-ubyte", in: directory)
 
     let images = try decodeIDXImages(try readInputFile(at: imagesPath), path: imagesPath)
     let labels = try decodeIDXLabels(try readInputFile(at: labelsPath), path: labelsPath)
@@ -25,9 +25,9 @@ func loadIDX(directory: String, split: DataSource.Split) throws -> Dataset {
 }
 
 /// The path of `name` in `directory`, raw if it exists, else `name.gz`; throws `.noInput` if neither does.
-private func locate(_ name: String, in directory: String) throws -> String {
+func locateIDXFile(_ name: String, in directory: String) throws -> String {
     let base = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-    if fileKind(at: base) != .missing { return base }
-    if fileKind(at: base + ".gz") != .missing { return base + ".gz" }
+    if FileKind(at: base) != .missing { return base }
+    if FileKind(at: base + ".gz") != .missing { return base + ".gz" }
     throw TrainerError(.noInput, subject: directory, "neither \(name) nor \(name).gz is there")
 }

@@ -2,7 +2,7 @@ import Support
 
 /// Inputs to predict on, which may have no labels: every column of a CSV file, or an IDX3
 /// images file alone. The datasets returned hold zero labels (for the `Dataset` invariant).
-/// Used by `trainer predict`; additive, the training loaders are unchanged.
+/// Used by `trainer predict`.
 public enum UnlabeledInput {
     /// Every column of the CSV file at `path` as a feature (gunzipped first if gzip), with the
     /// rules of `csv:FILE` (header line, blank lines, BOM, CRLF, finite numbers only, the same
@@ -39,19 +39,11 @@ public enum UnlabeledInput {
     /// `path` is a directory (the raw file preferred). Pixels are scaled by 1/255 as in training.
     public static func idxImages(path: String) throws -> Dataset {
         var file = path
-        switch fileKind(at: path) {
+        switch FileKind(at: path) {
         case .missing:
             throw TrainerError(.noInput, subject: path, "no such file or directory")
         case .directory:
-            let name = "t10k-images-idx3-ubyte"
-            let base = path.hasSuffix("/") ? path + name : path + "/" + name
-            if fileKind(at: base) != .missing {
-                file = base
-            } else if fileKind(at: base + ".gz") != .missing {
-                file = base + ".gz"
-            } else {
-                throw TrainerError(.noInput, subject: path, "neither \(name) nor \(name).gz is there")
-            }
+            file = try locateIDXFile("t10k-images-idx3-ubyte", in: path)
         case .regularFile, .pipe, .other:
             break
         }

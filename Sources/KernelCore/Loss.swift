@@ -77,11 +77,7 @@ public enum Loss: String, Sendable, CaseIterable, Codable {
                 g?[label] = -violations
             case .softmaxCrossEntropy:
                 let label = Int(y)
-                var maximum = s[0]
-                for c in 1..<max(k, 1) { maximum = Swift.max(maximum, s[c]) }
-                var partition: T = 0
-                for c in 0..<k { partition += T.exp(s[c] - maximum) }
-                let logPartition = maximum + T.log(partition)
+                let logPartition = Loss.logSumExp(s, count: k)
                 total += logPartition - s[label]
                 if let g {
                     for c in 0..<k { g[c] = T.exp(s[c] - logPartition) }
@@ -94,6 +90,17 @@ public enum Loss: String, Sendable, CaseIterable, Codable {
             }
         }
         return total
+    }
+
+    /// log Σⱼ e^{sⱼ} over `count` ≥ 1 scores, computed as m + log Σⱼ e^{sⱼ − m} with m = max s so
+    /// that no exponential overflows; softmax(s)ₖ = e^{sₖ − logSumExp(s)}.
+    @inlinable
+    public static func logSumExp<T: Scalar>(_ s: UnsafePointer<T>, count k: Int) -> T {
+        var maximum = s[0]
+        for c in 1..<max(k, 1) { maximum = Swift.max(maximum, s[c]) }
+        var partition: T = 0
+        for c in 0..<k { partition += T.exp(s[c] - maximum) }
+        return maximum + T.log(partition)
     }
 
     /// The number of rows whose predicted class equals the label (0 for regression).

@@ -7,7 +7,7 @@ import RealModule
 ///
 /// A step is `forward` then `backward`, which leaves in `gradients` the SUM over the batch of the
 /// per-sample gradients ∇θ ℓ(f(xᵢ; θ), yᵢ) — sums from several ranks can be added by one
-/// allreduce — and returns Σᵢ ℓᵢ. `finishGradient` then divides by the global sample count and
+/// allreduce — and returns Σᵢ ℓᵢ and the count of correct predictions. `finishGradient` then divides by the global sample count and
 /// adds the regulariser's gradient, giving ∇θ J for J(θ) = (1/N) Σᵢ ℓᵢ + R(θ) (seed 003, g(w, b)).
 public final class Network<T: Scalar> {
     public let architecture: Architecture
@@ -105,21 +105,24 @@ public final class Network<T: Scalar> {
     }
 
     /// Backward pass after `forward` on the same batch: writes Σᵢ ∇θ ℓᵢ into `gradients` and
-    /// returns Σᵢ ℓᵢ. With `rows == 0` the gradient and the loss are zero.
+    /// returns Σᵢ ℓᵢ and how many of the rows the scores classify right (0 for regression).
+    /// With `rows == 0` the gradient, the loss and the count are zero.
     ///
     /// Per layer (seed 003, "Backpropagation formula"): ∂/∂W = δᵀ x, ∂/∂b = Σᵢ δᵢ, and the δ of
     /// the layer below is g′(a) ∘ (δ W).
     @inlinable
     @discardableResult
-    public func backward(_ batch: UnsafePointer<T>, labels: UnsafePointer<T>, rows: Int) -> T {
+    public func backward(_ batch: UnsafePointer<T>, labels: UnsafePointer<T>, rows: Int) -> (lossSum: T, correct: Int) {
         guard rows > 0 else {
             gradients.update(repeating: 0)
-            return 0
+            return (0, 0)
         }
         let layers = architecture.layers, last = layers.count - 1
         let k = architecture.outputCount
+        // ℓ and ∂ℓ/∂s from the scores s (rows × k).
         let lossSum = architecture.loss.sum(scores: scores, labels: labels, rows: rows, outputs: k,
                                             gradient: scoreGradient)
+        let correct = architecture.loss.correctCount(scores: scores, labels: labels, rows: rows, outputs: k)
         let w = UnsafePointer(parameters.baseAddress!), g = gradients.baseAddress!
         // Output layer: δ = ∂ℓ/∂s, the bias gradient its column sums.
         Activation.identity.backward(scoreGradient, output: scores, rows: rows, cols: k,
@@ -128,12 +131,14 @@ public final class Network<T: Scalar> {
         var spare = (deltas.0, deltas.1)
         for index in stride(from: last, through: 0, by: -1) {
             let layer = layers[index]
+            // ∂/∂W = δᵀ x: (outputs × rows)(rows × inputs) → outputs × inputs
             T.gemm(transA: true, transB: false, m: layer.outputs, n: layer.inputs, k: rows,
                    alpha: 1, a: delta, lda: layer.outputs,
                    b: layerInput(index, batch: batch), ldb: layer.inputs,
                    beta: 0, c: g + layer.weightOffset, ldc: layer.inputs)
             guard index > 0 else { break }
             let below = layers[index - 1], next = spare.0
+            // δ W: (rows × outputs)(outputs × inputs) → rows × inputs, then ∘ g′ of the layer below
             T.gemm(transA: false, transB: false, m: rows, n: layer.inputs, k: layer.outputs,
                    alpha: 1, a: delta, lda: layer.outputs,
                    b: w + layer.weightOffset, ldb: layer.inputs,
@@ -143,7 +148,7 @@ public final class Network<T: Scalar> {
             delta = next
             spare = (spare.1, spare.0)
         }
-        return lossSum
+        return (lossSum, correct)
     }
 
     /// Turns the summed gradient into ∇θ J: `gradients ← gradients / sampleCount + ∇R(W)`.

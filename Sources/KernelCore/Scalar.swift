@@ -88,5 +88,4 @@ extension Double: Scalar {
 /// The number of threads OpenBLAS uses for every matrix product of this process.
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
 }

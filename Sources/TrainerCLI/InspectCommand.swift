@@ -20,13 +20,12 @@ struct InspectCommand: ParsableCommand {
         print("checkpoint \(path)")
         print("format \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), saved by \(m["world_size"] ?? "?") rank(s)")
         print("\nconfiguration")
-        for key in ["model", "data", "test_data", "classes", "epochs", "batch_size", "lr", "lr_schedule", "momentum", "l1", "l2",
-                    "seed", "train_samples", "data_crc32", "input_count"] {
+        for key in RunSettings.all.compactMap(\.key) {
             print("  \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(m[key] ?? "–")")
         }
         let p = loaded.progress
         print("\nprogress")
-        print("  epochs completed \(p.epoch), steps into the next epoch \(p.stepInEpoch), global step \(p.globalStep), samples seen \(p.samplesSeen)")
+        print("  epochs completed \(p.epochsCompleted), steps into the next epoch \(p.stepInEpoch), global step \(p.globalStep), samples seen \(p.samplesSeen)")
         print("\ntensors (\(file.tensors.count), CRC-32 \(m["tensors_crc32"] ?? "?") verified)")
         print("  name                  dtype  shape          elements        min        max       mean")
         for tensor in file.tensors {

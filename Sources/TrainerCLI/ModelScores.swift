@@ -36,28 +36,19 @@ struct ModelScores {
     }
 
     /// Throws `.data` naming the input unless it has the model's feature count.
-    func checkFeatures(of dataset: Dataset, extra: String = "") throws {
+    func checkFeatures(of dataset: Dataset) throws {
         guard dataset.featureCount == loaded.architecture.inputCount else {
             throw TrainerError(.data, subject: dataset.name,
-                               "has \(dataset.featureCount) features per sample but the model \(loaded.model) takes \(loaded.architecture.inputCount)\(extra)")
+                               "has \(dataset.featureCount) features per sample but the model \(loaded.model) takes \(loaded.architecture.inputCount)")
         }
     }
 
     /// Runs the forward pass over `dataset` (whose feature count the caller checked) in order,
-    /// calling `body(first, rows, scores, labels)` per batch: `scores` is rows × outputCount,
-    /// `labels` the batch's labels, `first` the index of the batch's first sample.
+    /// calling `body(first, rows, scores, labels)` per batch (see `Evaluation.forEachBatch`).
     func forEachBatch(_ dataset: Dataset,
                       _ body: (_ first: Int, _ rows: Int, _ scores: UnsafePointer<Float>, _ labels: UnsafePointer<Float>) throws -> Void) rethrows {
         let batch = BatchBuffer<Float>(capacity: batchRows, featureCount: dataset.featureCount)
-        let order = Evaluation.identityOrder(dataset.count)
-        var start = 0
-        while start < dataset.count {
-            let end = min(start + batch.capacity, dataset.count)
-            batch.gather(from: dataset, indices: order[start..<end])
-            guard let features = batch.features.baseAddress, let labels = batch.labels.baseAddress else { return }
-            network.forward(UnsafePointer(features), rows: end - start)
-            try body(start, end - start, network.scores, UnsafePointer(labels))
-            start = end
-        }
+        try Evaluation.forEachBatch(network, on: dataset, order: Evaluation.identityOrder(dataset.count),
+                                    range: 0..<dataset.count, batch: batch, body)
     }
 }

@@ -46,7 +46,6 @@ struct PredictCommand: ParsableCommand {
         }
         try sink.write(header + "\n")
         var text = ""
-        var exponentials = [Double](repeating: 0, count: k)
         try model.forEachBatch(dataset) { first, rows, scores, _ in
             text.removeAll(keepingCapacity: true)
             for r in 0..<rows {
@@ -55,15 +54,8 @@ struct PredictCommand: ParsableCommand {
                 if loss.isClassification {
                     text += "," + String(loss.predictedClass(s, outputs: k))
                     if probabilities {
-                        // Softmax with the maximum subtracted, in Double.
-                        var maximum = Double(s[0])
-                        for c in 0..<k { maximum = Swift.max(maximum, Double(s[c])) }
-                        var partition = 0.0
-                        for c in 0..<k {
-                            exponentials[c] = Foundation.exp(Double(s[c]) - maximum)
-                            partition += exponentials[c]
-                        }
-                        for c in 0..<k { text += "," + String(format: "%.6g", exponentials[c] / partition) }
+                        let logPartition = Loss.logSumExp(s, count: k)
+                        for c in 0..<k { text += "," + String(format: "%.6g", Foundation.exp(Double(s[c]) - Double(logPartition))) }
                     }
                 } else {
                     text += "," + String(s[0])

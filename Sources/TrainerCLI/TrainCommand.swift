@@ -35,13 +35,13 @@ struct TrainCommand: ParsableCommand {
     var threads: Int?
 
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
-    var mpi = "auto"
+    var mpi = MPIMode.auto
 
-    @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Allreduce across machines) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes). (default: block)")
-    var mpiWait: String?
+    @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Allreduce across machines) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes).")
+    var mpiWait = MPICommunicator.Wait.block
 
     @Option(help: "How MPI ranks that all run on one machine sum the step's gradients: shared (in an MPI-3 shared-memory window) | allreduce (MPI_Allreduce, as ranks on several machines always do).")
-    var mpiReduce = "shared"
+    var mpiReduce = MPIReduction.shared
 
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")
     var profile = false
@@ -49,50 +49,34 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    func validate() throws {
+        func require(_ ok: Bool, _ subject: String, _ rule: String) throws {
+            if !ok { throw ValidationError("\(subject): \(rule)") }
+        }
+        try require(logEvery >= 0, "--log-every \(logEvery)", "must be ≥ 0")
+        try require(threads.map { (1...4096).contains($0) } ?? true, "--threads \(threads ?? 0)", "must be a whole number from 1 to 4096")
+        try require(checkpointEvery >= 0, "--checkpoint-every \(checkpointEvery)", "must be ≥ 0")
+        try require(keep >= 0, "--keep \(keep)", "must be ≥ 0")
+        try require(checkpointDir != nil || checkpointEvery == 0, "--checkpoint-every", "needs --checkpoint-dir")
+        try require(checkpointDir != nil || keep == 0, "--keep", "needs --checkpoint-dir")
+    }
+
     func run() throws {
         var configuration = try options.configuration()
-        guard logEvery >= 0 else { throw TrainerError(.usage, subject: "--log-every \(logEvery)", "must be ≥ 0") }
-        if let threads, threads < 1 || threads > 4096 {
-            throw TrainerError(.usage, subject: "--threads \(threads)", "must be a whole number from 1 to 4096")
-        }
         configuration.metricsPath = metrics
         configuration.logEvery = logEvery
-        guard checkpointEvery >= 0 else { throw TrainerError(.usage, subject: "--checkpoint-every \(checkpointEvery)", "must be ≥ 0") }
-        guard keep >= 0 else { throw TrainerError(.usage, subject: "--keep \(keep)", "must be ≥ 0") }
-        if checkpointDir == nil, checkpointEvery > 0 || keep > 0 {
-            throw TrainerError(.usage, subject: checkpointEvery > 0 ? "--checkpoint-every" : "--keep", "needs --checkpoint-dir")
-        }
         configuration.checkpointDirectory = checkpointDir
         configuration.checkpointEvery = checkpointEvery
         configuration.keepCheckpoints = keep
         configuration.resume = resume
         configuration.profile = profile
-        let useMPI: Bool
-        switch mpi {
-        case "auto": useMPI = MPICommunicator.launchedByMPI(ProcessInfo.processInfo.environment)
-        case "on": useMPI = true
-        case "off": useMPI = false
-        default: throw TrainerError(.usage, subject: "--mpi \(mpi)", "expected auto, on or off")
-        }
-        // The MPI flags are checked in local mode too: a bad value is an error wherever it is given.
-        let wait = try mpiWait.map { value -> MPICommunicator.Wait in
-            guard let wait = MPICommunicator.Wait(rawValue: value) else {
-                throw TrainerError(.usage, subject: "--mpi-wait \(value)", "expected block or sleep")
-            }
-            return wait
-        }
-        let sharedMemory: Bool
-        switch mpiReduce {
-        case "shared": sharedMemory = true
-        case "allreduce": sharedMemory = false
-        default: throw TrainerError(.usage, subject: "--mpi-reduce \(mpiReduce)", "expected shared or allreduce")
-        }
+        configuration.mpiReduce = mpiReduce
         let stop = StopRequest()
-        guard useMPI else {
+        guard mpi.isOn(ProcessInfo.processInfo.environment) else {
             try trainLocally(configuration, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, stop: stop)
             return
         }
-        let communicator = try MPICommunicator(wait: wait, sharedMemory: sharedMemory)
+        let communicator = try MPICommunicator(wait: mpiWait, reduction: mpiReduce)
         do {
             BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
             try train(configuration, on: communicator, stop: stop, data: nil)
@@ -140,3 +124,20 @@ struct TrainCommand: ParsableCommand {
         _ = try trainer.run()
     }
 }
+
+/// `--mpi`: whether to run as an MPI rank.
+enum MPIMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, on, off
+
+    /// Whether to initialise MPI in a process started with `environment`.
+    func isOn(_ environment: [String: String]) -> Bool {
+        switch self {
+        case .auto: return MPICommunicator.launchedByMPI(environment)
+        case .on: return true
+        case .off: return false
+        }
+    }
+}
+
+extension MPICommunicator.Wait: ExpressibleByArgument {}
+extension MPIReduction: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Data
+import KernelCore
 import Models
 import Support
 import Training
@@ -46,30 +47,26 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Number of classes. (default: largest training label + 1)")
     var classes: Int?
 
+    /// Every value in its range (`RunSettings`), before anything runs.
+    func validate() throws {
+        do { _ = try configuration() } catch let error as TrainerError { throw ValidationError(error.message) }
+    }
+
     /// The run these flags describe; errors name the flag.
     func configuration() throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.data = try DataSource(parsing: data, flag: "--data")
         c.testData = try testData.map { try DataSource(parsing: $0, flag: "--test-data") }
         c.model = try ModelSpec(parsing: model, flag: "--model")
-        func require(_ ok: Bool, _ flag: String, _ value: Any, _ rule: String) throws {
-            if !ok { throw TrainerError(.usage, subject: "\(flag) \(value)", rule) }
-        }
-        try require(epochs >= 0 && epochs <= 1_000_000, "--epochs", epochs, "must be a whole number from 0 to 1000000")
-        try require(batchSize >= 1 && batchSize <= 1 << 24, "--batch-size", batchSize, "must be a whole number from 1 to 16777216")
-        try require(learningRate > 0 && learningRate.isFinite, "--lr", learningRate, "must be a positive number")
-        try require(momentum >= 0 && momentum < 1, "--momentum", momentum, "must be in [0, 1)")
-        try require(l1 >= 0 && l1.isFinite, "--l1", l1, "must be a number ≥ 0")
-        try require(l2 >= 0 && l2.isFinite, "--l2", l2, "must be a number ≥ 0")
-        try require(classes.map { $0 >= 1 && $0 <= 1 << 20 } ?? true, "--classes", classes ?? 0, "must be a whole number from 1 to 1048576")
         c.epochs = epochs
         c.batchSize = batchSize
         c.learningRate = learningRate
         c.schedule = try LearningRateSchedule(parsing: lrSchedule)
         c.momentum = momentum
-        c.regularization = RegularizationSetting(l1: l1, l2: l2)
+        c.regularization = Regularization(l1: l1, l2: l2)
         c.seed = seed
         c.classes = classes
+        try RunSettings.validate(c)
         return c
     }
 }

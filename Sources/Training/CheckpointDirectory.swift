@@ -9,17 +9,21 @@ public struct CheckpointDirectory: Sendable {
     public let path: String
     static let prefix = "ckpt-", suffix = ".safetensors"
 
-    /// Creates the directory if needed, and removes temporary files a killed writer left.
+    /// Creates the directory if needed, checks that a file can be written in it now (so that a
+    /// run that could not save fails at setup, not after its first epoch), and removes temporary
+    /// files a killed writer left. Throws `.cannotWrite` naming `path` and the system's reason.
     public init(path: String) throws {
         self.path = path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw TrainerError(.cannotWrite, subject: path, "is a file, expected a checkpoint directory") }
-        } else {
+        switch FileKind(at: path) {
+        case .directory: break
+        case .missing:
             do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
                 throw TrainerError(.cannotWrite, subject: path, "cannot create the checkpoint directory")
             }
+        case .regularFile, .pipe, .other:
+            throw TrainerError(.cannotWrite, subject: path, "is a file, expected a checkpoint directory")
         }
+        try FileIO.probeWritable(directory: path, subject: path)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         where name.contains(".tmp-") && (name.hasPrefix(Self.prefix) || name.hasPrefix("latest")) {
             try? FileManager.default.removeItem(atPath: path + "/" + name)
@@ -90,5 +94,22 @@ public struct CheckpointDirectory: Sendable {
             throw TrainerError(.data, subject: pointer, "does not name a checkpoint file")
         }
         return value + "/" + name
+    }
+}
+
+/// Rank 0's checkpoint writing during a run: where, how many to keep, and the newest written.
+final class CheckpointWriter {
+    let directory: CheckpointDirectory
+    let keep: Int
+    /// The newest checkpoint this run wrote.
+    private(set) var last: String?
+
+    init(directory: CheckpointDirectory, keep: Int) {
+        self.directory = directory
+        self.keep = keep
+    }
+
+    func save(_ checkpoint: SafeTensors, globalStep: Int) throws {
+        last = try directory.save(checkpoint, globalStep: globalStep, keep: keep)
     }
 }

@@ -33,6 +33,36 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
     }
 }
 
+extension EpochRecord {
+    /// What rank 0 prints after each epoch, e.g.
+    /// "epoch 3/10  train_loss 0.4123  train_accuracy 85.02%  test_loss 0.4410  test_accuracy 84.31%  lr 0.1  2.10 s"
+    /// (with `--profile`, the phases' seconds in brackets after it).
+    public func line(of epochs: Int) -> String {
+        func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+        var parts = ["epoch \(epoch)/\(epochs)", "train_loss \(format(trainLoss, 4))"]
+        if let a = trainAccuracy { parts.append("train_accuracy \(format(100 * a, 2))%") }
+        if let l = testLoss { parts.append("test_loss \(format(l, 4))") }
+        if let a = testAccuracy { parts.append("test_accuracy \(format(100 * a, 2))%") }
+        parts.append("lr \(lr)")
+        parts.append("\(format(seconds, 2)) s")
+        if let p = phases {
+            let shares = [("gather", p.gather), ("forward", p.forward), ("backward", p.backward),
+                          ("allreduce", p.allreduce), ("update", p.update)]
+            parts.append("[" + shares.map { "\($0.0) \(format($0.1, 3)) s" }.joined(separator: ", ") + "]")
+        }
+        return parts.joined(separator: "  ")
+    }
+}
+
+/// Seconds spent in each phase of the training step, summed over an epoch on this rank:
+/// gathering the batch, forward, backward (loss and gradients), the step's sum over ranks
+/// (including waiting for slower ranks), and the update (scaling, regulariser, SGD).
+public struct PhaseTimes: Encodable, Sendable, Equatable {
+    public var gather = 0.0, forward = 0.0, backward = 0.0, allreduce = 0.0, update = 0.0
+
+    public init() {}
+}
+
 /// One line of the metrics file every `--log-every` steps: the step's global mean loss.
 public struct StepRecord: Encodable, Sendable, Equatable {
     public var step: Int

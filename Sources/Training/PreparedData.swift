@@ -11,6 +11,9 @@ public struct PreparedData: Sendable {
     /// K for classification, nil for regression.
     public let classes: Int?
     public let architecture: Architecture
+    /// CRC-32s of the training and test data (`Dataset.checksum`), computed once.
+    public let trainChecksum: UInt32
+    public let testChecksum: UInt32?
 
     public init(_ configuration: TrainingConfiguration) throws {
         train = try configuration.data.load(split: .train, seed: configuration.seed)
@@ -39,5 +42,7 @@ public struct PreparedData: Sendable {
             classes = nil
         }
         architecture = try configuration.model.architecture(inputCount: train.featureCount, classes: classes)
+        trainChecksum = train.checksum()
+        testChecksum = test?.checksum()
     }
 }

@@ -20,7 +20,9 @@ public enum RankAgreement {
     /// All ranks call this with their setup's outcome. If any rank failed, every rank throws an
     /// `AgreedFailure`: the lowest failing rank prints its own message; the exit code is the
     /// largest of the failing ranks' codes.
-    public static func agreeOnSetup(_ failure: Error?, communicator: Communicator) throws {
+    public static func agreeOnSetup<T>(_ outcome: Result<T, Error>, communicator: Communicator) throws {
+        var failure: Error?
+        if case .failure(let error) = outcome { failure = error }
         if communicator.worldSize == 1, let failure { throw failure }
         let world = UInt64(communicator.worldSize)
         let mine = failure.map { error -> TrainerError in
@@ -37,55 +39,48 @@ public enum RankAgreement {
         throw AgreedFailure(error: TrainerError(kind, subject: "rank \(first)", "failed during setup"), printsHere: false)
     }
 
-    /// One thing all ranks must agree on: a flag's value or a property of the data.
-    public struct Field: Sendable {
-        public let name: String
-        public let value: UInt64
-        /// How to show a value to the user; nil when it is only a hash.
-        public let show: (@Sendable (UInt64) -> String)?
-
-        public static func integer(_ name: String, _ value: Int) -> Field {
-            Field(name: name, value: UInt64(bitPattern: Int64(value))) { String(Int64(bitPattern: $0)) }
-        }
-        public static func real(_ name: String, _ value: Double) -> Field {
-            Field(name: name, value: value.bitPattern) { String(Double(bitPattern: $0)) }
-        }
-        public static func text(_ name: String, _ value: String) -> Field {
-            Field(name: name, value: StableHash.of(value), show: nil)
-        }
-    }
-
-    /// What every rank must agree on before training: the flags that shape the run, the data
-    /// (sample count and CRC-32) and the model size.
-    public static func fingerprint(_ c: TrainingConfiguration, data: PreparedData, communicator: Communicator) -> [Field] {
-        [
-            Field(name: "--mpi-reduce", value: communicator.reducesInSharedMemory ? 1 : 0) { $0 == 1 ? "shared" : "allreduce" },
-            .text("--data", c.data.description), .text("--test-data", c.testData?.description ?? "default"),
-            .text("--model", c.model.description), .integer("--epochs", c.epochs),
-            .integer("--batch-size", c.batchSize), .real("--lr", c.learningRate),
-            .text("--lr-schedule", c.schedule.description), .real("--momentum", c.momentum),
-            .real("--l1", c.regularization.l1), .real("--l2", c.regularization.l2),
-            .integer("--seed", Int(truncatingIfNeeded: c.seed)), .integer("--classes", data.classes ?? -1),
-            .integer("training samples", data.train.count), .integer("training data CRC-32", Int(data.train.checksum())),
-            .integer("test samples", data.test?.count ?? 0), .integer("test data CRC-32", Int(data.test?.checksum() ?? 0)),
-            .integer("parameter count", data.architecture.parameterCount),
-        ]
-    }
-
-    /// Throws the same `AgreedFailure` on every rank (printed by rank 0) if any field differs
-    /// between ranks, naming the fields and, where they are numbers, the values.
-    public static func verify(_ fields: [Field], communicator: Communicator) throws {
-        let (low, high) = communicator.allreduceMinMax(fields.map(\.value))
-        let differing = fields.indices.filter { low[$0] != high[$0] }
+    /// Throws the same `AgreedFailure` on every rank (printed by rank 0) if any setting that
+    /// ranks must agree on (`RunSetting.ranksMustAgree`) differs between ranks, naming each and
+    /// two of its values. Every rank contributes a 64-bit hash of each value; the values of a
+    /// setting that differs are then broadcast from a rank holding each extreme hash.
+    public static func verify(_ configuration: TrainingConfiguration, data: PreparedData, communicator: Communicator) throws {
+        let settings = RunSettings.all.filter(\.ranksMustAgree)
+        let values = settings.map { $0.value(of: configuration, data: data) }
+        let hashes = values.map(StableHash.of)
+        let (low, high) = communicator.allreduceMinMax(hashes)
+        let differing = settings.indices.filter { low[$0] != high[$0] }
         guard !differing.isEmpty else { return }
         let described = differing.map { i -> String in
-            let field = fields[i]
-            guard let show = field.show else { return "\(field.name) differs" }
-            return "\(field.name) is \(show(low[i])) on some ranks and \(show(high[i])) on others"
+            let seen = [low[i], high[i]].map { hash in
+                text(values[i], from: lowestRank(holding: hashes[i] == hash, communicator: communicator), communicator: communicator)
+            }.sorted(by: ascending)
+            return "\(settings[i].name) is \(seen[0]) on some ranks and \(seen[1]) on others"
         }
-        let isData = differing.allSatisfy { !fields[$0].name.hasPrefix("--") }
+        let isData = differing.allSatisfy { !settings[$0].isFlag }
         throw AgreedFailure(error: TrainerError(isData ? .data : .usage, subject: "ranks disagree",
                                                 described.joined(separator: "; ") + " (start every rank with the same flags and data)"),
                             printsHere: communicator.isRoot)
+    }
+
+    /// The lowest rank for which `holds` is true (on some rank it is). Collective.
+    static func lowestRank(holding holds: Bool, communicator: Communicator) -> Int {
+        let world = UInt64(communicator.worldSize)
+        return Int(communicator.allreduceMinMax([holds ? UInt64(communicator.rank) : world]).min[0])
+    }
+
+    /// `root`'s `text` on every rank. Collective.
+    static func text(_ text: String, from root: Int, communicator: Communicator) -> String {
+        var bytes = Array(text.utf8)
+        var length = [UInt64(bytes.count)]
+        length.withUnsafeMutableBytes { communicator.broadcast($0, root: root) }
+        if communicator.rank != root { bytes = [UInt8](repeating: 0, count: Int(length[0])) }
+        bytes.withUnsafeMutableBytes { communicator.broadcast($0, root: root) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Numbers by value, anything else as text.
+    static func ascending(_ a: String, _ b: String) -> Bool {
+        if let x = Double(a), let y = Double(b) { return x < y }
+        return a < b
     }
 }

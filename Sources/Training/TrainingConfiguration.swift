@@ -1,7 +1,10 @@
+import Communication
 import Data
+import KernelCore
 import Models
 
-/// Everything that defines a training run. `TrainingConfiguration()` is the default job:
+/// Everything that defines a training run (`RunSettings` says which parts shape it, and how
+/// each is checked, recorded and compared). `TrainingConfiguration()` is the default job:
 /// Fashion-MNIST, MLP 784-256-128-10 with ReLU, softmax cross-entropy, global batch 128,
 /// SGD with learning rate 0.1, 10 epochs.
 public struct TrainingConfiguration: Sendable, Equatable {
@@ -15,10 +18,13 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var learningRate = 0.1
     public var schedule = LearningRateSchedule.constant
     public var momentum = 0.0
-    public var regularization = RegularizationSetting()
+    public var regularization = Regularization.none
     public var seed: UInt64 = 0
     /// The number of classes; nil infers it from the training labels (largest + 1).
     public var classes: Int?
+    /// How MPI ranks that all run on one machine sum the step's buffer (ranks on several always
+    /// use MPI_Allreduce).
+    public var mpiReduce = MPIReduction.shared
     /// Rank 0 writes the JSON Lines metrics here.
     public var metricsPath: String?
     /// A step record every this many steps (0: none).
@@ -36,14 +42,4 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var resume: String?
 
     public init() {}
-}
-
-/// The regularisation strengths λ₁ and λ₂ (see `KernelCore.Regularization`).
-public struct RegularizationSetting: Sendable, Equatable {
-    public var l1 = 0.0
-    public var l2 = 0.0
-    public init(l1: Double = 0, l2: Double = 0) {
-        self.l1 = l1
-        self.l2 = l2
-    }
 }

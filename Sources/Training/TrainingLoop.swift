@@ -1,7 +1,7 @@
 import Batching
-import Support
 import Data
 import Foundation
+import Support
 
 extension Trainer {
     /// Trains from `start` to the end of epoch `configuration.epochs`, or until a stop request.
@@ -10,79 +10,72 @@ extension Trainer {
     public func run() throws -> TrainingSummary {
         var records: [EpochRecord] = []
         var progress = start
+        let (rank, world) = (communicator.rank, communicator.worldSize)
         if communicator.isRoot {
-            let from = progress.globalStep > 0 ? ", resuming at epoch \(progress.epoch + 1) step \(progress.stepInEpoch + 1)" : ""
+            let from = progress.globalStep > 0 ? ", resuming at epoch \(progress.epochsCompleted + 1) step \(progress.stepInEpoch + 1)" : ""
             logger.info("\(configuration.model) on \(data.train.name): \(data.train.count) samples, \(network.parameterCount) parameters, \(plan.stepsPerEpoch) steps of \(configuration.batchSize) per epoch, \(communicator.summary)\(from)")
         }
-        while progress.epoch < configuration.epochs {
-            let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: progress.epoch)
+        while progress.epochsCompleted < configuration.epochs {
+            let epoch = progress.epochsCompleted + 1
+            let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: progress.epochsCompleted)
             let started = Date()
-            phases = PhaseTimes()
+            step.resetPhases()
             var rate = configuration.learningRate
             while progress.stepInEpoch < plan.stepsPerEpoch {
+                let index = progress.stepInEpoch
                 rate = configuration.schedule.rate(base: configuration.learningRate, globalStep: progress.globalStep,
                                                    stepsPerEpoch: plan.stepsPerEpoch)
-                let slice = plan.slice(step: progress.stepInEpoch, rank: communicator.rank, worldSize: communicator.worldSize)
-                let next = progress.stepInEpoch + 1 < plan.stepsPerEpoch
-                    ? permutation[plan.slice(step: progress.stepInEpoch + 1, rank: communicator.rank, worldSize: communicator.worldSize)]
-                    : []
-                let stats = trainStep(permutation[slice], prefetching: next, rate: rate)
-                if stats.diverged { throw divergence(at: progress, loss: stats.lossSum / max(stats.count, 1)) }
+                let next = index + 1 < plan.stepsPerEpoch ? permutation[plan.slice(step: index + 1, rank: rank, worldSize: world)] : []
+                let stats = step.run(permutation[plan.slice(step: index, rank: rank, worldSize: world)], of: data.train,
+                                     prefetching: next, rate: rate, stopRequested: stopRequested())
+                if stats.diverged { throw divergence(at: progress, loss: stats.meanLoss) }
                 progress.record(stats)
-                stepObserver?(StepReport(epoch: progress.epoch + 1, epochs: configuration.epochs, step: progress.stepInEpoch,
+                stepObserver?(StepReport(epoch: epoch, epochs: configuration.epochs, step: progress.stepInEpoch,
                                          stepsPerEpoch: plan.stepsPerEpoch, globalStep: progress.globalStep,
-                                         loss: stats.lossSum / max(stats.count, 1), samples: Int(stats.count)))
+                                         loss: stats.meanLoss, samples: Int(stats.count)))
                 if configuration.logEvery > 0, progress.globalStep % configuration.logEvery == 0 {
-                    try metrics?.write(StepRecord(step: progress.globalStep, epoch: progress.epoch + 1,
-                                                  loss: stats.lossSum / max(stats.count, 1), lr: rate))
+                    try metrics?.write(StepRecord(step: progress.globalStep, epoch: epoch, loss: stats.meanLoss, lr: rate))
                 }
                 if stats.stop {
-                    try saveCheckpoint(progress)
+                    try checkpoints?.save(checkpoint(progress), globalStep: progress.globalStep)
                     if communicator.isRoot { logger.info("stopped on request after step \(progress.globalStep); checkpoint written") }
-                    return TrainingSummary(epochs: records, parameterCount: network.parameterCount, progress: progress, stopped: true)
+                    return TrainingSummary(epochs: records)
                 }
                 let every = configuration.checkpointEvery
                 if every > 0, progress.globalStep % every == 0, progress.stepInEpoch < plan.stepsPerEpoch {
-                    try saveCheckpoint(progress)
+                    try checkpoints?.save(checkpoint(progress), globalStep: progress.globalStep)
                 }
             }
             let trainingSeconds = Date().timeIntervalSince(started)
             let test = data.test.map { evaluate($0, order: testOrder) }
-            let record = EpochRecord(epoch: progress.epoch + 1, trainLoss: progress.epochLossSum / max(progress.epochSamples, 1),
+            let record = EpochRecord(epoch: epoch, trainLoss: progress.epochLossSum / max(progress.epochSamples, 1),
                                      trainAccuracy: configuration.model.loss.isClassification
                                         ? progress.epochCorrect / max(progress.epochSamples, 1) : nil,
                                      testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate,
-                                     seconds: trainingSeconds, phases: configuration.profile ? phases : nil)
+                                     seconds: trainingSeconds, phases: configuration.profile ? step.phases : nil)
             records.append(record)
             try metrics?.write(record)
             progress.finishEpoch()
-            try saveCheckpoint(progress)
-            if communicator.isRoot { logger.info("\(Trainer.progressLine(record, of: configuration.epochs))") }
+            try checkpoints?.save(checkpoint(progress), globalStep: progress.globalStep)
+            if communicator.isRoot { logger.info("\(record.line(of: configuration.epochs))") }
         }
-        return TrainingSummary(epochs: records, parameterCount: network.parameterCount, progress: progress, stopped: false)
-    }
-
-    /// Rank 0 writes the checkpoint of `progress` when there is a checkpoint directory.
-    func saveCheckpoint(_ progress: TrainingProgress) throws {
-        guard let checkpoints else { return }
-        lastCheckpoint = try checkpoints.save(checkpoint(progress), globalStep: progress.globalStep, keep: configuration.keepCheckpoints)
+        return TrainingSummary(epochs: records)
     }
 
     /// The error every rank throws when step `progress.globalStep + 1` diverged; rank 0 prints it.
     func divergence(at progress: TrainingProgress, loss: Double) -> AgreedFailure {
-        let kept = lastCheckpoint.map { "the last good checkpoint, \($0), is kept" }
+        let kept = checkpoints?.last.map { "the last good checkpoint, \($0), is kept" }
             ?? (configuration.checkpointDirectory == nil ? "no checkpoint was written (use --checkpoint-dir)"
                                                           : "no checkpoint was written before it")
-        let error = TrainerError(.divergence, subject: "step \(progress.globalStep + 1) (epoch \(progress.epoch + 1))",
+        let error = TrainerError(.divergence, subject: "step \(progress.globalStep + 1) (epoch \(progress.epochsCompleted + 1))",
                                  "training diverged: NaN or infinity in the loss (\(loss)) or the gradients; lower --lr; \(kept)")
         return AgreedFailure(error: error, printsHere: communicator.isRoot)
     }
 
-    /// Mean loss and accuracy over `dataset`, each rank taking a contiguous share of it.
+    /// Mean loss and accuracy over `dataset`, each rank taking its even share of it.
     public func evaluate(_ dataset: Dataset, order: [Int32]) -> (loss: Double, accuracy: Double?) {
-        let rank = communicator.rank, world = communicator.worldSize
-        let share = (dataset.count * rank / world)..<(dataset.count * (rank + 1) / world)
-        let sums = Evaluation.sums(network, on: dataset, order: order, range: share, batch: batch)
+        let share = evenShare(communicator.rank, of: dataset.count, parts: communicator.worldSize)
+        let sums = Evaluation.sums(network, on: dataset, order: order, range: share, batch: step.batch)
         var totals = [sums.lossSum, sums.correct, sums.count]
         totals.withUnsafeMutableBufferPointer { communicator.allreduceSum($0) }
         let count = max(totals[2], 1)

@@ -1,8 +1,7 @@
 /// Where a run stands — with the parameters and the momentum buffer, everything a bit-exact
 /// resume needs (the data order is a function of (seed, epoch), the rate of the global step).
 public struct TrainingProgress: Sendable, Equatable {
-    /// Epochs completed.
-    public var epoch = 0
+    public var epochsCompleted = 0
     /// Steps completed in the epoch in progress.
     public var stepInEpoch = 0
     public var globalStep = 0
@@ -24,7 +23,7 @@ public struct TrainingProgress: Sendable, Equatable {
     }
 
     mutating func finishEpoch() {
-        epoch += 1
+        epochsCompleted += 1
         stepInEpoch = 0
         epochLossSum = 0
         epochCorrect = 0

@@ -1,47 +1,112 @@
-/// What one step's allreduce tells every rank.
+import Batching
+import Communication
+import Data
+import Foundation
+import KernelCore
+
+/// What travels after the gradients in the step's one reduction, and what every rank reads back
+/// from it: [gradients | loss sum | correct count | sample count | stop].
 struct StepStatistics {
-    let lossSum: Double
-    let correct: Double
-    let count: Double
+    var lossSum: Double
+    var correct: Double
+    var count: Double
     /// Some rank asked to stop: all stop after this step.
-    let stop: Bool
+    var stop: Bool
     /// The reduced loss or gradient holds NaN or ±∞: the step was not applied. Every rank sees
-    /// the same reduced values, so every rank stops at the same step.
-    let diverged: Bool
+    /// the same sums, so every rank finds it at the same step. (Not a slot: each rank finds it.)
+    var diverged = false
+
+    /// Slots after the gradients in the step's buffer.
+    static let slotCount = 4
+
+    /// Writes these statistics into `slots` (`slotCount` floats).
+    func pack(into slots: UnsafeMutableBufferPointer<Float>) {
+        slots[0] = Float(lossSum)
+        slots[1] = Float(correct)
+        slots[2] = Float(count)
+        slots[3] = stop ? 1 : 0
+    }
+
+    /// Reads statistics from `slots` (after the sum: global ones).
+    init(unpacking slots: UnsafeMutableBufferPointer<Float>) {
+        self.init(lossSum: Double(slots[0]), correct: Double(slots[1]), count: Double(slots[2]), stop: slots[3] > 0)
+    }
+
+    init(lossSum: Double, correct: Double, count: Double, stop: Bool) {
+        self.lossSum = lossSum
+        self.correct = correct
+        self.count = count
+        self.stop = stop
+    }
+
+    /// The step's mean loss.
+    var meanLoss: Double { lossSum / max(count, 1) }
 }
 
-extension Trainer {
-    /// One synchronous SGD step on this rank's `samples` (positions in the permutation) and
-    /// everyone else's, prefetching the rows of this rank's `next` samples while it computes.
-    /// Allocates nothing.
-    func trainStep(_ samples: ArraySlice<Int32>, prefetching next: ArraySlice<Int32> = [], rate: Double) -> StepStatistics {
+/// One synchronous data-parallel SGD step, and everything it touches: the network (parameters
+/// and the gradient arena, which is the step's reduction buffer), the optimizer, the batch
+/// buffer and the time of each phase. Allocates nothing.
+final class TrainingStep {
+    let network: Network<Float>
+    let optimizer: StochasticGradientDescent
+    let batch: BatchBuffer<Float>
+    let reduction: StepReduction
+    let regularization: Regularization
+    /// This epoch's time per phase (rank-local); `resetPhases` starts a new epoch.
+    private(set) var phases = PhaseTimes()
+
+    /// `capacity`: the most rows a rank's slice of a global batch can have.
+    init(_ architecture: Architecture, capacity: Int, featureCount: Int, momentum: Double,
+         regularization: Regularization, communicator: Communicator) {
+        reduction = communicator.makeStepReduction(count: architecture.parameterCount + StepStatistics.slotCount)
+        network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
+                          gradientArena: reduction.values)
+        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: momentum)
+        batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
+        self.regularization = regularization
+    }
+
+    func resetPhases() { phases = PhaseTimes() }
+
+    /// The step on this rank's `samples` of `data` (and every other rank's), prefetching the rows
+    /// of this rank's `next` samples while it computes; `stopRequested` is this rank's wish to
+    /// stop. Returns the global statistics.
+    func run(_ samples: ArraySlice<Int32>, of data: Dataset, prefetching next: ArraySlice<Int32>,
+             rate: Double, stopRequested: Bool) -> StepStatistics {
         let t0 = monotonicSeconds()
-        batch.gather(from: data.train, indices: samples)
-        batch.prefetch(from: data.train, indices: next)
+        // 1. This rank's rows of the global batch: features rows × inputs, labels rows.
+        batch.gather(from: data, indices: samples)
+        batch.prefetch(from: data, indices: next)
         let rows = samples.count
         let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
         let t1 = monotonicSeconds()
+        // 2. Forward: the scores of every row.
         network.forward(features, rows: rows)
         let t2 = monotonicSeconds()
-        let lossSum = network.backward(features, labels: labels, rows: rows)
-        let correct = network.architecture.loss.correctCount(scores: network.scores, labels: labels, rows: rows,
-                                                             outputs: network.architecture.outputCount)
-        let arena = network.gradientArena, tail = network.parameterCount
-        arena[tail] = lossSum
-        arena[tail + 1] = Float(correct)
-        arena[tail + 2] = Float(rows)
-        arena[tail + 3] = stopRequested() ? 1 : 0
+        // 3. Backward: Σ ∇θ ℓ over this rank's rows into the gradient arena, and its statistics after it.
+        let (lossSum, correct) = network.backward(features, labels: labels, rows: rows)
+        let slots = UnsafeMutableBufferPointer(rebasing: reduction.values[network.parameterCount...])
+        StepStatistics(lossSum: Double(lossSum), correct: Double(correct), count: Double(rows), stop: stopRequested)
+            .pack(into: slots)
         let t3 = monotonicSeconds()
-        communicator.allreduceSum(arena)
+        // 4. One sum over all ranks of [gradients | statistics].
+        reduction.sum()
         let t4 = monotonicSeconds()
-        let finite = network.finishGradient(sampleCount: arena[tail + 2], regularization: regularization)
-            && arena[tail].isFinite
-        let statistics = StepStatistics(lossSum: Double(arena[tail]), correct: Double(arena[tail + 1]),
-                                        count: Double(arena[tail + 2]), stop: arena[tail + 3] > 0, diverged: !finite)
-        if finite { optimizer.update(network.parameters, gradients: network.gradients, rate: rate) }
+        // 5. ∇J = sum / N + ∇R, then θ ← θ − η·∇J (with momentum: through v).
+        var global = StepStatistics(unpacking: slots)
+        global.diverged = !(network.finishGradient(sampleCount: Float(global.count), regularization: regularization)
+                            && global.lossSum.isFinite)
+        if !global.diverged { optimizer.update(network.parameters, gradients: network.gradients, rate: rate) }
         let t5 = monotonicSeconds()
         phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
         phases.allreduce += t4 - t3; phases.update += t5 - t4
-        return statistics
+        return global
     }
+}
+
+/// A monotonic clock in seconds, cheap enough to read a few times per step.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }

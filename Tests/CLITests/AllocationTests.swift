@@ -1,5 +1,5 @@
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// "A step allocates nothing": counted, not assumed. A malloc counter is preloaded into two

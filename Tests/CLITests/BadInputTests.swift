@@ -1,5 +1,5 @@
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// Bad input gets one line on stderr naming the file or flag and what is wrong, a non-zero
@@ -43,17 +43,6 @@ final class BadInputTests: XCTestCase {
         return dir.path
     }
 
-    /// Asserts the run failed with `code`, one stderr line starting `trainer: error:` that
-    /// contains every one of `mentions`, and no crash report.
-    func assertFails(_ arguments: [String], code: Int32, mentions: [String],
-                     file: StaticString = #filePath, line: UInt = #line) throws {
-        let started = Date()
-        let outcome = try TrainerProcess.run(arguments, file: file, line: line)
-        let command = "trainer " + arguments.joined(separator: " ")
-        assertOneLineError(outcome, code: code, mentions: mentions, context: command, file: file, line: line)
-        XCTAssertFalse(outcome.stderr.contains("Fatal error") || outcome.stderr.contains("crashed"), file: file, line: line)
-        XCTAssertLessThan(Date().timeIntervalSince(started), 10, command, file: file, line: line)
-    }
 
     func testMissingDataDirectory() throws {
         try assertFails(["train", "--data", "idx:\(path("nowhere"))"], code: 66, mentions: [path("nowhere")])

@@ -6,10 +6,16 @@ final class CommandTests: XCTestCase {
     func testHelpExplainsEveryFlagWithItsDefault() throws {
         let outcome = try TrainerProcess.run(["train", "--help"])
         XCTAssertEqual(outcome.status, 0)
+        // "--lr <lr>", not a prefix of another flag such as --lr-schedule.
         for flag in ["--data", "--test-data", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--metrics",
-                     "--lr-schedule", "--momentum", "--l1", "--l2"] {
-            XCTAssertTrue(outcome.stdout.contains(flag), flag)
+                     "--lr-schedule", "--momentum", "--l1", "--l2", "--mpi", "--mpi-wait", "--mpi-reduce"] {
+            XCTAssertTrue(outcome.stdout.contains("\(flag) <"), flag)
         }
+        // Closed choices list their values (the help wraps lines: compare words).
+        let words = outcome.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(words.contains("values: auto, on, off"), outcome.stdout)
+        XCTAssertTrue(words.contains("values: block, sleep"), outcome.stdout)
+        XCTAssertTrue(words.contains("values: shared, allreduce"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("default: fashion-mnist"))
         XCTAssertTrue(outcome.stdout.contains("default: mlp:256-128:relu"))
         XCTAssertTrue(outcome.stdout.contains("default: 128"))

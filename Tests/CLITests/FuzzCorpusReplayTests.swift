@@ -1,5 +1,5 @@
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// Every seed and crash reproducer of the fuzz corpora (Tests/Fuzz/*/corpus) goes through its

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// Every way in which a user's flags or files can be wrong, in one table: each case must exit
@@ -117,9 +117,9 @@ final class MalformedInputTableTests: XCTestCase {
             c("malformed number", 64, { _ in t + ["--epochs", "3.5"] }, { _ in ["--epochs", "3.5"] }),
             c("checkpoint-every without a directory", 64, { _ in t + ["--checkpoint-every", "5"] }, { _ in ["--checkpoint-every", "--checkpoint-dir"] }),
             c("resume latest without a directory", 64, { _ in t + ["--data", "xor", "--resume", "latest"] }, { _ in ["--resume latest", "--checkpoint-dir"] }),
-            c("unknown MPI mode", 64, { _ in t + ["--mpi", "maybe"] }, { _ in ["--mpi maybe"] }),
-            c("unknown MPI wait, in local mode too", 64, { _ in t + ["--mpi-wait", "spin"] }, { _ in ["--mpi-wait spin"] }),
-            c("unknown MPI sum, in local mode too", 64, { _ in t + ["--mpi-reduce", "ring"] }, { _ in ["--mpi-reduce ring"] }),
+            c("unknown MPI mode", 64, { _ in t + ["--mpi", "maybe"] }, { _ in ["--mpi", "maybe"] }),
+            c("unknown MPI wait, in local mode too", 64, { _ in t + ["--mpi-wait", "spin"] }, { _ in ["--mpi-wait", "spin"] }),
+            c("unknown MPI sum, in local mode too", 64, { _ in t + ["--mpi-reduce", "ring"] }, { _ in ["--mpi-reduce", "ring"] }),
             c("gradcheck with no rows", 64, { _ in ["gradcheck", "--rows", "0"] }, { _ in ["--rows 0"] }),
             // Checkpoints
             c("resume from a text file", 65, { t + ["--data", "xor", "--checkpoint-dir", "\($0)/ck", "--resume", "\($0)/not-a-checkpoint.safetensors"] }, { _ in ["not-a-checkpoint.safetensors"] }),

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// `trainer plot`: the SVG is well-formed XML with both panels and one point per epoch, and
@@ -144,10 +144,6 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(bytes, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "a PNG")
     }
 
-    func assertFails(_ arguments: [String], code: Int32, mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let outcome = try TrainerProcess.run(arguments, file: file, line: line)
-        assertOneLineError(outcome, code: code, mentions: mentions, file: file, line: line)
-    }
 
     func testPlotErrors() throws {
         let out = directory + "/out.svg"

@@ -1,5 +1,5 @@
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// `trainer predict` and `trainer evaluate` on a checkpoint of every seed model: predictions
@@ -199,12 +199,6 @@ final class PredictEvaluateTests: XCTestCase {
         XCTAssertEqual(predicted.stdout.split(separator: "\n").count, 10_001)
     }
 
-    /// Asserts one `trainer: error:` line with `code` mentioning each of `mentions`.
-    func assertFails(_ arguments: [String], code: Int32, mentions: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let outcome = try TrainerProcess.run(arguments, file: file, line: line)
-        assertOneLineError(outcome, code: code, mentions: mentions, file: file, line: line)
-        XCTAssertEqual(outcome.stdout, "", file: file, line: line)
-    }
 
     func testPredictErrors() throws {
         let checkpoints = try train(PredictEvaluateTests.cases[3])  // softmax on xor: 2 features

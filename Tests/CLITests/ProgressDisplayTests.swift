@@ -1,5 +1,5 @@
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// The progress bar is for terminals: drawn under a pseudo-terminal, absent in a pipe.

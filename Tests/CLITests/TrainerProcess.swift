@@ -1,4 +1,4 @@
-import ProcessTestSupport
+import TestSupport
 import XCTest
 
 /// The `trainer` executable built next to this test bundle, run as a user would.
@@ -26,4 +26,17 @@ func assertOneLineError(_ outcome: ProcessRunner.Outcome, code: Int32, mentions:
     for mention in mentions {
         XCTAssertTrue(message.contains(mention), "\(context.isEmpty ? "" : context + ": ")«\(message)» lacks «\(mention)»", file: file, line: line)
     }
+}
+
+/// Runs `trainer arguments…` and asserts that it fails as every user error must: exit `code`
+/// within 10 seconds, exactly one stderr line `trainer: error: …` containing each of
+/// `mentions`, nothing on stdout, and no crash report.
+func assertFails(_ arguments: [String], code: Int32, mentions: [String],
+                 file: StaticString = #filePath, line: UInt = #line) throws {
+    let outcome = try TrainerProcess.run(arguments, file: file, line: line)
+    let command = "trainer " + arguments.joined(separator: " ")
+    assertOneLineError(outcome, code: code, mentions: mentions, context: command, file: file, line: line)
+    XCTAssertEqual(outcome.stdout, "", command, file: file, line: line)
+    XCTAssertFalse(outcome.stderr.contains("Fatal error") || outcome.stderr.contains("crashed"), command, file: file, line: line)
+    XCTAssertLessThan(outcome.seconds, 10, command, file: file, line: line)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Checkpoint
 import Support
@@ -9,11 +10,16 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func noInput(_ path: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
+        fails(.noInput, path, file: file, line: line, body)
+    }
+
+    /// Asserts that `body` throws a one-line `kind` error naming `path`.
+    func fails(_ kind: TrainerError.Kind, _ path: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
         do {
             try body()
-            XCTFail("expected .noInput for \(path)", file: file, line: line)
+            XCTFail("expected .\(kind) for \(path)", file: file, line: line)
         } catch let error as TrainerError {
-            XCTAssertEqual(error.kind, .noInput, error.message, file: file, line: line)
+            XCTAssertEqual(error.kind, kind, error.message, file: file, line: line)
             XCTAssertTrue(error.message.hasPrefix(path + ": "), error.message, file: file, line: line)
             XCTAssertFalse(error.message.contains("\n"), file: file, line: line)
         } catch {
@@ -22,7 +28,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testWriteThenRead() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/model.safetensors"
         let checkpoint = SafeTensors(tensors: [f32Entry("w", [3], [1, 2, 3])], metadata: ["step": "1"])
         try checkpoint.write(to: path)
@@ -31,7 +37,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testWriteReplacesExistingFileAndLeavesNoTemporaries() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/model.safetensors"
         try Array("old contents that are longer than the new file will be, by quite a lot".utf8)
             .withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
@@ -45,7 +51,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testAtomicFileWritesBytesAndRelativePaths() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         try AtomicFile.write(Array("latest-0001\n".utf8), to: directory + "/latest")
         XCTAssertEqual(try String(contentsOfFile: directory + "/latest", encoding: .utf8), "latest-0001\n")
         try AtomicFile.write([], to: directory + "/empty")
@@ -62,15 +68,16 @@ final class CheckpointFileTests: XCTestCase {
         XCTAssertEqual(try entries(in: directory), ["bare", "empty", "latest"])
     }
 
+    /// An output that cannot be written is "cannot write" (exit 73), whatever the reason.
     func testWriteIntoMissingDirectoryNamesThePath() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/no/such/dir/model.safetensors"
-        noInput(path) { try SafeTensors(tensors: []).write(to: path) }
+        fails(.cannotWrite, path) { try SafeTensors(tensors: []).write(to: path) }
         XCTAssertEqual(try entries(in: directory), [])
     }
 
     func testWriteOverADirectoryFailsAndCleansUp() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let target = directory + "/ckpt"
         try FileManager.default.createDirectory(atPath: target + "/inside", withIntermediateDirectories: true)
         do {
@@ -83,7 +90,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testWriteRefusesDuplicateOrReservedNames() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/dup.safetensors"
         let duplicate = SafeTensors(tensors: [f32Entry("w", [1], [1]), f32Entry("w", [1], [2])])
         XCTAssertNotNil(duplicate.encodingProblem())
@@ -95,7 +102,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testReadMissingOrDirectoryIsNoInput() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         noInput(directory) { _ = try SafeTensors(contentsOf: directory) }
         let missing = directory + "/missing.safetensors"
         noInput(missing) { _ = try SafeTensors(contentsOf: missing) }
@@ -103,7 +110,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testReadMalformedFileIsDataNamingPath() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/bad.safetensors"
         try AtomicFile.write([1, 2, 3], to: path)
         let message = dataError(path) { _ = try SafeTensors(contentsOf: path) }
@@ -111,7 +118,7 @@ final class CheckpointFileTests: XCTestCase {
     }
 
     func testLargeFileRoundTrip() throws {
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/large.safetensors"
         let values = (0..<600_000).map { Float($0) * 0.5 }
         let checkpoint = SafeTensors(tensors: [f32Entry("big", [600, 1000], values)])

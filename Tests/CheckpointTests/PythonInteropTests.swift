@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Checkpoint
 import Support
@@ -59,7 +60,7 @@ final class PythonInteropTests: XCTestCase {
 
     func testNumpyReadsOurFile() throws {
         guard let python = python(importing: "numpy") else { throw XCTSkip("no python3 with numpy") }
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/interop.safetensors"
         try checkpoint().write(to: path)
         let script = """
@@ -98,7 +99,7 @@ final class PythonInteropTests: XCTestCase {
         guard let python = python(importing: "safetensors.numpy") else {
             throw XCTSkip("no python3 with the safetensors package")
         }
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/interop.safetensors"
         try checkpoint().write(to: path)
         let script = """
@@ -126,7 +127,7 @@ final class PythonInteropTests: XCTestCase {
         guard let python = python(importing: "safetensors.numpy") else {
             throw XCTSkip("no python3 with the safetensors package")
         }
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/reference.safetensors"
         let script = """
             import sys
@@ -160,7 +161,7 @@ final class PythonInteropTests: XCTestCase {
     /// A file laid out by a Python writer (its own key order, metadata first, padding) reads back.
     func testWeReadAFileWrittenByPython() throws {
         guard let python = python(importing: "numpy") else { throw XCTSkip("no python3 with numpy") }
-        let directory = try makeScratchDirectory(self)
+        let directory = try scratchDirectory()
         let path = directory + "/from-python.safetensors"
         let script = """
             import json, struct, sys

@@ -3,14 +3,6 @@ import XCTest
 import Checkpoint
 import Support
 
-/// A fresh empty directory under the system temporary directory, removed by the test's teardown.
-func makeScratchDirectory(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "ckpt-tests-\(getpid())-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
-}
-
 /// Small deterministic generator for the fuzz tests (SplitMix64).
 struct SplitMix64 {
     var state: UInt64

@@ -1,10 +1,11 @@
+import TestSupport
 import XCTest
 import Data
 import Support
 
 final class CSVLoadingTests: XCTestCase {
     private func load(_ text: String) throws -> Dataset {
-        let path = try write(text, to: "set.csv", in: try makeTemporaryDirectory(self))
+        let path = try write(text, to: "set.csv", in: try scratchDirectory())
         return try DataSource.csv(path: path).load(split: .train, seed: 1)
     }
 
@@ -45,7 +46,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testNonNumberNamesLineAndColumn() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let path = try write("label,x\n\n1,2\n3, abc \n", to: "bad.csv", in: directory)
         assertTrainerError(.data, ["\(path):4: column 2: \"abc\" is not a number"]) {
             try DataSource.csv(path: path).load(split: .train, seed: 1)
@@ -65,7 +66,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testNaNAndInfinityAreErrors() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let nan = try write("y,x\n1,2\n0,nan\n", to: "nan.csv", in: directory)
         assertTrainerError(.data, ["\(nan):3: column 2: \"nan\" is not a number"]) {
             try DataSource.csv(path: nan).load(split: .train, seed: 1)
@@ -86,7 +87,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testRaggedRow() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let path = try write("1,2,3\n4,5\n", to: "ragged.csv", in: directory)
         assertTrainerError(.data, ["\(path):2: has 2 fields, expected 3"]) {
             try DataSource.csv(path: path).load(split: .train, seed: 1)
@@ -98,7 +99,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testEmptyFilesAndHeaderOnly() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         for (name, text) in [("empty.csv", ""), ("blank.csv", "\n \r\n\t\n")] {
             let path = try write(text, to: name, in: directory)
             assertTrainerError(.data, ["\(path): no data rows"]) {
@@ -112,7 +113,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testSingleColumnIsRejected() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let path = try write("1\n2\n", to: "one.csv", in: directory)
         assertTrainerError(.data, ["\(path):1: has 1 field; need a label and at least one feature"]) {
             try DataSource.csv(path: path).load(split: .train, seed: 1)
@@ -120,7 +121,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testMissingFileAndDirectory() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         assertTrainerError(.noInput, ["\(directory)/missing.csv: cannot open", "No such file"]) {
             try DataSource.csv(path: directory + "/missing.csv").load(split: .train, seed: 1)
         }
@@ -130,7 +131,7 @@ final class CSVLoadingTests: XCTestCase {
     }
 
     func testGzippedCSV() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let path = try write(gzipStored(Array("y,x\n1,2\n".utf8)), to: "set.csv.gz", in: directory)
         let set = try DataSource.csv(path: path).load(split: .train, seed: 1)
         XCTAssertEqual(set.labels, [1])

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Data
 import Support
@@ -22,7 +23,7 @@ final class GzipDecompressionTests: XCTestCase {
     }
 
     func testHighlyCompressedIDXLoads() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let header = idxImages(count: 1000, rows: 28, columns: 28, pixels: [])
         try write(gzipZeros(after: header, zeroCount: 1000 * 784), to: "train-images-idx3-ubyte.gz", in: directory)
         try write(gzipZeros(after: idxLabels([], count: 1000), zeroCount: 1000), to: "train-labels-idx1-ubyte.gz",
@@ -34,7 +35,7 @@ final class GzipDecompressionTests: XCTestCase {
     }
 
     func testGzipDetectedByMagicWithoutSuffix() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let path = try write(gzipStored(Array("1,2\n".utf8)), to: "packed.csv", in: directory)
         XCTAssertEqual(try DataSource.csv(path: path).load(split: .train, seed: 0).labels, [1])
     }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Data
 import Support
@@ -29,7 +30,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testRawPairLoads() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory)
         let set = try DataSource.idx(directory: directory).load(split: .train, seed: 1)
         checkGoodSet(set)
@@ -37,7 +38,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testGzipPairLoadsForTestSplit() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, gzip: true, prefix: "t10k")
         let set = try DataSource.idx(directory: directory + "/").load(split: .test, seed: 1)
         checkGoodSet(set)
@@ -45,7 +46,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testRawFileIsPreferredOverGzip() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory)
         // A corrupt .gz beside the raw files must not be read.
         try write([0x1F, 0x8B, 1, 2, 3], to: "train-images-idx3-ubyte.gz", in: directory)
@@ -53,7 +54,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testMultiMemberGzipLoads() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let images = idxImages(count: 3, rows: 2, columns: 2, pixels: pixels)
         try write(gzipStored(Array(images[..<7])) + gzipStored(Array(images[7...])),
                   to: "train-images-idx3-ubyte.gz", in: directory)
@@ -62,7 +63,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testWrongMagic() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, images: idxImages(count: 3, rows: 2, columns: 2, pixels: pixels, magic: 0x0804))
         assertTrainerError(.data, ["train-images-idx3-ubyte:", "bad magic number 0x00000804",
                                    "expected 0x00000803 (IDX3 uint8 images)"]) {
@@ -76,7 +77,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testShortHeader() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, images: [0, 0, 8, 3, 0, 0])
         assertTrainerError(.data, ["train-images-idx3-ubyte:", "file is 6 bytes", "16-byte header"]) {
             try DataSource.idx(directory: directory).load(split: .train, seed: 1)
@@ -88,7 +89,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testTruncatedImages() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, images: idxImages(count: 3, rows: 2, columns: 2, pixels: Array(pixels.dropLast(5))))
         assertTrainerError(.data, ["train-images-idx3-ubyte:", "truncated", "3 images of 2×2", "12 bytes",
                                    "only 7"]) {
@@ -97,7 +98,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testTruncatedLabels() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, labels: idxLabels([1, 2], count: 3))
         assertTrainerError(.data, ["train-labels-idx1-ubyte:", "truncated", "3 labels", "only 2"]) {
             try DataSource.idx(directory: directory).load(split: .train, seed: 1)
@@ -105,7 +106,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testTrailingBytes() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, images: idxImages(count: 3, rows: 2, columns: 2, pixels: pixels + [7, 7]))
         assertTrainerError(.data, ["train-images-idx3-ubyte:", "2 trailing bytes", "12 bytes"]) {
             try DataSource.idx(directory: directory).load(split: .train, seed: 1)
@@ -117,7 +118,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testZeroSizes() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, images: idxImages(count: 0, rows: 2, columns: 2, pixels: []))
         assertTrainerError(.data, ["0 images of 2×2"]) {
             try DataSource.idx(directory: directory).load(split: .train, seed: 1)
@@ -129,7 +130,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testCountMismatchNamesBothFiles() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, labels: idxLabels([1, 2]))
         assertTrainerError(.data, ["train-images-idx3-ubyte", "has 3 images", "train-labels-idx1-ubyte has 2 labels"]) {
             try DataSource.idx(directory: directory).load(split: .train, seed: 1)
@@ -139,14 +140,14 @@ final class IDXLoadingTests: XCTestCase {
     /// IDX sizes are 32-bit, so the largest claims are ~4·10^9 images; 4·10^9 × 28 × 28 ≈ 3·10^12
     /// bytes, and 10^9 × 10^6 × 10^6 overflows 64 bits. Both must fail fast from the header alone.
     func testHugeHeaderIsRejectedBeforeAllocating() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let clock = ContinuousClock()
         let start = clock.now
         try writePair(in: directory, images: idxImages(count: 4_000_000_000, rows: 28, columns: 28, pixels: pixels))
         assertTrainerError(.data, ["truncated", "4000000000 images of 28×28", "3136000000000 bytes", "only 12"]) {
             try DataSource.idx(directory: directory).load(split: .train, seed: 1)
         }
-        let gzipDirectory = try makeTemporaryDirectory(self)
+        let gzipDirectory = try scratchDirectory()
         try writePair(in: gzipDirectory, gzip: true,
                       images: idxImages(count: 4_000_000_000, rows: 28, columns: 28, pixels: pixels))
         assertTrainerError(.data, ["train-images-idx3-ubyte.gz:", "truncated", "3136000000000 bytes"]) {
@@ -165,7 +166,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testCorruptGzip() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         var damaged = gzipStored(idxImages(count: 3, rows: 2, columns: 2, pixels: pixels))
         damaged[20] ^= 0xFF  // a payload byte: the CRC check fails
         try writePair(in: directory, gzip: true)
@@ -187,7 +188,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testTruncatedAndEmptyGzip() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         let whole = gzipStored(idxImages(count: 3, rows: 2, columns: 2, pixels: pixels))
         try writePair(in: directory, gzip: true)
         for cut in [1, 6, whole.count - 12] {
@@ -203,7 +204,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testGarbageAfterGzipStream() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         try writePair(in: directory, gzip: true)
         let whole = gzipStored(idxImages(count: 3, rows: 2, columns: 2, pixels: pixels))
         try write(whole + [0, 0, 0], to: "train-images-idx3-ubyte.gz", in: directory)
@@ -213,7 +214,7 @@ final class IDXLoadingTests: XCTestCase {
     }
 
     func testMissingDirectoryAndFiles() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try scratchDirectory()
         assertTrainerError(.noInput, [directory + "/nope:", "no such directory"]) {
             try DataSource.idx(directory: directory + "/nope").load(split: .train, seed: 1)
         }

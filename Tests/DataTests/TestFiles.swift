@@ -2,14 +2,6 @@ import Foundation
 import XCTest
 import Support
 
-/// A fresh temporary directory for one test, removed when the test ends.
-func makeTemporaryDirectory(_ test: XCTestCase) throws -> String {
-    let path = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("DataTests-" + UUID().uuidString).path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
-}
-
 /// Writes `bytes` to `directory/name` and returns the path.
 @discardableResult
 func write(_ bytes: [UInt8], to name: String, in directory: String) throws -> String {

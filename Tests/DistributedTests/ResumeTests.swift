@@ -1,6 +1,6 @@
 import Checkpoint
 import Foundation
-import ProcessTestSupport
+import TestSupport
 import Training
 import XCTest
 

@@ -74,7 +74,7 @@ final class SeedExampleTests: XCTestCase {
         x.withUnsafeBufferPointer { xs in
             y.withUnsafeBufferPointer { ys in
                 network.forward(xs.baseAddress!, rows: 1)
-                XCTAssertEqual(network.backward(xs.baseAddress!, labels: ys.baseAddress!, rows: 1), 2)  // s_ŷ − s_y = 2 − 0
+                XCTAssertEqual(network.backward(xs.baseAddress!, labels: ys.baseAddress!, rows: 1).lossSum, 2)  // s_ŷ − s_y = 2 − 0
             }
         }
         XCTAssertEqual(Array(network.gradients), [2, 1, 0, 0, -2, -1, /* biases */ 1, 0, -1])

@@ -4,12 +4,13 @@ import Foundation
 import Models
 import Support
 import Training
+import TestSupport
 import XCTest
 
 final class CheckpointRoundTripTests: XCTestCase {
     /// Rank 0 writes a checkpoint per epoch; reading the latest gives back the exact parameters.
     func testEpochCheckpointsHoldTheExactParameters() throws {
-        let directory = try temporaryDirectory().path
+        let directory = try scratchDirectory()
         let run = try train {
             $0.data = .blobs(count: 100, classes: 3, dimensions: 4)
             $0.model = try ModelSpec(parsing: "mlp:6:tanh:svm")
@@ -35,7 +36,7 @@ final class CheckpointRoundTripTests: XCTestCase {
 
     /// A flipped bit in the tensor data is caught by the checksum.
     func testCorruptTensorDataIsRejected() throws {
-        let directory = try temporaryDirectory().path
+        let directory = try scratchDirectory()
         _ = try train {
             $0.data = .xor(count: 20)
             $0.model = ModelSpec(loss: .logistic)

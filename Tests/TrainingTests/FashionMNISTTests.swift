@@ -2,6 +2,7 @@ import Data
 import Foundation
 import Models
 import Training
+import TestSupport
 import XCTest
 
 /// The real data: Fashion-MNIST from /usr/share/datasets/fashion-mnist.
@@ -18,7 +19,7 @@ final class FashionMNISTTests: XCTestCase {
 
     /// The default job reaches 87% test accuracy within its 10 epochs and logs every epoch.
     func testDefaultMLPReaches87PercentAndWritesMetrics() throws {
-        let directory = try temporaryDirectory()
+        let directory = URL(fileURLWithPath: try scratchDirectory())
         let path = directory.appendingPathComponent("metrics.jsonl").path
         let run = try train { $0.metricsPath = path }
         let accuracies = run.summary.epochs.compactMap(\.testAccuracy)

@@ -1,4 +1,5 @@
 import Data
+import KernelCore
 import Models
 import Training
 import XCTest
@@ -100,7 +101,7 @@ final class SeedStoryTests: XCTestCase {
                 $0.epochs = 200
                 $0.batchSize = 300
                 $0.learningRate = 0.1
-                $0.regularization = RegularizationSetting(l1: l1, l2: l2)
+                $0.regularization = Regularization(l1: l1, l2: l2)
             }
             return Array(run.trainer.network.parameters)
         }

@@ -67,11 +67,3 @@ public enum ProcessRunner {
         }
     }
 }
-
-/// A fresh, empty directory `trainer-NAME-<UUID>` under the system's temporary directory, for
-/// one test's files. The caller removes it.
-public func makeScratchDirectory(_ name: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(name)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}

@@ -1,0 +1,49 @@
+import Checkpoint
+import Communication
+import KernelCore
+import Models
+import Support
+
+/// How every rank reaches the same starting point, with no shared filesystem: rank 0's
+/// checkpoint as bytes to every rank, or rank 0's initial parameters.
+enum CheckpointBroadcast {
+    /// Fills `network` (and the momentum buffer `velocity`) from the checkpoint rank 0 resumes,
+    /// if any, else from the initialisation of `seed`, on every rank; returns the progress to
+    /// start from. Collective.
+    static func startingPoint(_ resumed: SafeTensors?, network: Network<Float>, velocity: UnsafeMutableBufferPointer<Float>,
+                              seed: UInt64, communicator: Communicator) throws -> TrainingProgress {
+        // Whether rank 0 found a checkpoint to resume (with `--resume auto` there may be none).
+        var resuming = [UInt8(resumed == nil ? 0 : 1)]
+        resuming.withUnsafeMutableBytes { communicator.broadcast($0, root: 0) }
+        guard resuming[0] == 1 else {
+            Initialization.initialize(network, seed: seed)
+            communicator.broadcast(UnsafeMutableRawBufferPointer(network.parameters), root: 0)
+            return TrainingProgress()
+        }
+        return try restore(broadcast(resumed, from: communicator), into: network, velocity: velocity)
+    }
+
+    /// Rank 0's checkpoint, as bytes, to every rank; every rank decodes the same bytes.
+    static func broadcast(_ file: SafeTensors?, from communicator: Communicator) throws -> SafeTensors {
+        var bytes = communicator.isRoot ? (file?.encoded() ?? []) : []
+        var length = [UInt64(bytes.count)]
+        length.withUnsafeMutableBytes { communicator.broadcast($0, root: 0) }
+        if !communicator.isRoot { bytes = [UInt8](repeating: 0, count: Int(length[0])) }
+        bytes.withUnsafeMutableBytes { communicator.broadcast($0, root: 0) }
+        return try SafeTensors(decoding: bytes, source: "the checkpoint broadcast by rank 0")
+    }
+
+    /// Puts a checkpoint's parameters and velocity into a network; returns its progress.
+    static func restore(_ file: SafeTensors, into network: Network<Float>,
+                        velocity: UnsafeMutableBufferPointer<Float>) throws -> TrainingProgress {
+        let loaded = try ModelCheckpoint.decode(file, source: "the checkpoint broadcast by rank 0")
+        guard loaded.parameters.count == network.parameterCount else {
+            throw TrainerError(.data, subject: "checkpoint", "has \(loaded.parameters.count) parameters, the model \(network.parameterCount)")
+        }
+        _ = network.parameters.update(fromContentsOf: loaded.parameters)
+        if velocity.count > 0 {
+            if let saved = loaded.velocity { _ = velocity.update(fromContentsOf: saved) } else { velocity.update(repeating: 0) }
+        }
+        return loaded.progress
+    }
+}

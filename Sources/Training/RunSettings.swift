@@ -1,0 +1,132 @@
+import Data
+import Support
+
+/// One thing that shapes a run: a flag's value, or a property of the data or model it implies.
+///
+/// Declared once, in `RunSettings.all`; from that one entry follow the flag's range check
+/// (`RunSettings.validate`), its checkpoint metadata (`ModelCheckpoint`), what `trainer inspect`
+/// prints, the cross-rank fingerprint (`RankAgreement`) and the resume check
+/// (`ModelCheckpoint.Loaded.checkResumable`).
+public struct RunSetting: Sendable {
+    /// How users name it: the flag (`--lr`), or what it is (`the training data's CRC-32`).
+    public let name: String
+    /// Its key in a checkpoint's metadata; nil when checkpoints do not record it.
+    public let key: String?
+    /// Every rank must run with the same value (checked before the first step).
+    public let ranksMustAgree: Bool
+    /// A resumed run must have the checkpoint's value.
+    public let resumeMustMatch: Bool
+    /// The values the flag and the checkpoint metadata may take; nil: any the parser accepts.
+    public let limits: Limits?
+    /// The value as given, before any data is loaded (nil: not given) — what `limits` checks.
+    let given: @Sendable (TrainingConfiguration) -> String?
+    /// The run's value, canonical text: the metadata value, what ranks compare, what a resume matches.
+    let value: @Sendable (TrainingConfiguration, PreparedData) -> String
+
+    /// Whether it is a flag (else a property of the data or model that ranks or a resume compare).
+    public var isFlag: Bool { name.hasPrefix("--") }
+
+    /// The run's value of this setting, as text.
+    public func value(of configuration: TrainingConfiguration, data: PreparedData) -> String {
+        value(configuration, data)
+    }
+
+    /// A flag whose value is `text(configuration)`.
+    static func flag(_ name: String, key: String?, agree: Bool = true, resume: Bool = true, limits: Limits? = nil,
+                     _ text: @escaping @Sendable (TrainingConfiguration) -> String) -> RunSetting {
+        RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
+                   given: text, value: { c, _ in text(c) })
+    }
+
+    /// A property of the loaded data or the model built for it.
+    static func derived(_ name: String, key: String?, agree: Bool = true, resume: Bool = true, limits: Limits? = nil,
+                        _ text: @escaping @Sendable (PreparedData) -> String) -> RunSetting {
+        RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
+                   given: { _ in nil }, value: { _, data in text(data) })
+    }
+
+    /// The values a setting may take, checked on its text.
+    public enum Limits: Sendable, Equatable {
+        /// A whole number in the range.
+        case whole(ClosedRange<Int>)
+        /// A finite number > 0.
+        case positive
+        /// A finite number ≥ 0.
+        case nonNegative
+        /// A number in [0, 1).
+        case fraction
+
+        /// Whether `text` is such a value.
+        public func admit(_ text: String) -> Bool {
+            switch self {
+            case .whole(let range): return Int(text).map(range.contains) ?? false
+            case .positive: return Double(text).map { $0 > 0 && $0.isFinite } ?? false
+            case .nonNegative: return Double(text).map { $0 >= 0 && $0.isFinite } ?? false
+            case .fraction: return Double(text).map { $0 >= 0 && $0 < 1 } ?? false
+            }
+        }
+
+        /// The rule, for messages: "must be a whole number from 1 to 16777216".
+        public var rule: String {
+            switch self {
+            case .whole(let range): return "must be a whole number from \(range.lowerBound) to \(range.upperBound)"
+            case .positive: return "must be a positive number"
+            case .nonNegative: return "must be a number ≥ 0"
+            case .fraction: return "must be in [0, 1)"
+            }
+        }
+    }
+}
+
+/// The table of everything that shapes a run.
+public enum RunSettings {
+    public static let batchSizeLimits = RunSetting.Limits.whole(1...(1 << 24))
+    public static let classesLimits = RunSetting.Limits.whole(1...(1 << 20))
+
+    /// Every setting, in the order `inspect` prints them. Anything not here — the checkpoint
+    /// policy, metrics, threads, how a rank waits — may differ between ranks and change on resume.
+    public static let all: [RunSetting] = [
+        .flag("--model", key: "model") { $0.model.description },
+        .flag("--data", key: "data") { $0.data.description },
+        .flag("--test-data", key: "test_data") { $0.testData?.description ?? "default" },
+        RunSetting(name: "--classes", key: "classes", ranksMustAgree: true, resumeMustMatch: true, limits: classesLimits,
+                   given: { $0.classes.map(String.init) }, value: { _, data in data.classes.map(String.init) ?? "none" }),
+        .flag("--epochs", key: "epochs", resume: false, limits: .whole(0...1_000_000)) { String($0.epochs) },
+        .flag("--batch-size", key: "batch_size", limits: batchSizeLimits) { String($0.batchSize) },
+        .flag("--lr", key: "lr", limits: .positive) { String($0.learningRate) },
+        .flag("--lr-schedule", key: "lr_schedule") { $0.schedule.description },
+        .flag("--momentum", key: "momentum", limits: .fraction) { String($0.momentum) },
+        .flag("--l1", key: "l1", limits: .nonNegative) { String($0.regularization.l1) },
+        .flag("--l2", key: "l2", limits: .nonNegative) { String($0.regularization.l2) },
+        .flag("--seed", key: "seed") { String($0.seed) },
+        .flag("--mpi-reduce", key: nil, resume: false) { $0.mpiReduce.rawValue },
+        .derived("the training data's sample count", key: "train_samples", limits: .whole(1...Int(Int32.max))) {
+            String($0.train.count)
+        },
+        .derived("the training data's CRC-32", key: "data_crc32") { String($0.trainChecksum) },
+        .derived("the test data's sample count", key: nil, resume: false) { String($0.test?.count ?? 0) },
+        .derived("the test data's CRC-32", key: nil, resume: false) { String($0.testChecksum ?? 0) },
+        .derived("the model's input count", key: "input_count", resume: false, limits: .whole(1...(1 << 24))) {
+            String($0.architecture.inputCount)
+        },
+        .derived("the parameter count", key: nil, resume: false) { String($0.architecture.parameterCount) },
+    ]
+
+    /// The setting recorded under metadata `key`.
+    public static func recorded(_ key: String) -> RunSetting? { all.first { $0.key == key } }
+
+    /// Throws `.usage` naming the flag and its value if a given value is out of its limits.
+    public static func validate(_ configuration: TrainingConfiguration) throws {
+        for setting in all {
+            guard let limits = setting.limits, let text = setting.given(configuration), !limits.admit(text) else { continue }
+            throw TrainerError(.usage, subject: "\(setting.name) \(text)", limits.rule)
+        }
+    }
+
+    /// The run's settings that checkpoints record, as metadata.
+    static func metadata(_ configuration: TrainingConfiguration, data: PreparedData) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for setting in all { if let key = setting.key { metadata[key] = setting.value(configuration, data) } }
+        return metadata
+    }
+}
