@@ -17,8 +17,8 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
     case linear(count: Int, dimensions: Int)
 
     /// Which half of a data source to load.
-    public enum Split: Sendable {
-        case train, test
+    public enum Split: String, Sendable, CaseIterable {
+        case test, train
     }
 
     /// Where "fashion-mnist" is read from.

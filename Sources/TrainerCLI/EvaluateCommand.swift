@@ -19,8 +19,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Data, as for `train --data`. (default: the checkpoint's training data)")
     var data: String?
 
-    @Option(help: "Which split of the data: test | train.")
-    var split = "test"
+    @Option(help: "Which split of the data.")
+    var split = DataSource.Split.test
 
     @Flag(help: "Do not print the confusion matrix of a classifier.")
     var noMatrix = false
@@ -28,17 +28,11 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let path = try CheckpointDirectory.resolve(checkpoint, checkpointDirectory: nil)
         let loaded = try ModelCheckpoint.load(path)
-        let whichSplit: DataSource.Split
-        switch split {
-        case "test": whichSplit = .test
-        case "train": whichSplit = .train
-        default: throw TrainerError(.usage, subject: "--split \(split)", "expected test or train")
-        }
         guard let source = try data.map({ try DataSource(parsing: $0, flag: "--data") }) ?? loaded.data else {
             throw TrainerError(.usage, subject: "--data", "the checkpoint names no data set; give --data")
         }
         let seed = loaded.metadata["seed"].flatMap(UInt64.init) ?? 0
-        let dataset = try source.load(split: whichSplit, seed: seed)
+        let dataset = try source.load(split: split, seed: seed)
         let model = ModelScores(loaded)
         try model.checkFeatures(of: dataset)
         if let classes = loaded.classes { try dataset.validateClassLabels(classes: classes) }
@@ -86,3 +80,5 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 }
+
+extension DataSource.Split: ExpressibleByArgument {}
