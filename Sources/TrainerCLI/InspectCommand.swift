@@ -20,8 +20,9 @@ struct InspectCommand: ParsableCommand {
         print("checkpoint \(path)")
         print("format \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), saved by \(m["world_size"] ?? "?") rank(s)")
         print("\nconfiguration")
-        for key in RunSettings.all.compactMap(\.key) {
-            print("  \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(m[key] ?? "–")")
+        for setting in RunSettings.all {
+            guard let key = setting.key else { continue }
+            print("  \(key.padding(toLength: 14, withPad: " ", startingAt: 0)) \(setting.recorded(in: m) ?? "–")")
         }
         let p = loaded.progress
         print("\nprogress")

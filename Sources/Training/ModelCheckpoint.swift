@@ -155,8 +155,8 @@ extension ModelCheckpoint.Loaded {
     /// Throws `.usage` naming each flag whose value differs between the checkpoint and this run.
     public func checkResumable(by configuration: TrainingConfiguration, data: PreparedData, source: String) throws {
         let differences = RunSettings.all.compactMap { setting -> String? in
-            guard setting.resumeMustMatch, let key = setting.key else { return nil }
-            let saved = metadata[key] ?? "missing"
+            guard setting.resumeMustMatch, setting.key != nil else { return nil }
+            let saved = setting.recorded(in: metadata) ?? "missing"
             let current = setting.value(of: configuration, data: data)
             return saved == current ? nil : "\(setting.name) is \(saved) in the checkpoint but \(current) now"
         }

@@ -18,6 +18,9 @@ public struct RunSetting: Sendable {
     public let resumeMustMatch: Bool
     /// The values the flag and the checkpoint metadata may take; nil: any the parser accepts.
     public let limits: Limits?
+    /// Its value in a checkpoint that does not record it — one written before the setting
+    /// existed, which ran with the setting's default; nil: such a checkpoint cannot be resumed.
+    public let whenMissing: String?
     /// The value as given, before any data is loaded (nil: not given) — what `limits` checks.
     let given: @Sendable (TrainingConfiguration) -> String?
     /// The run's value, canonical text: the metadata value, what ranks compare, what a resume matches.
@@ -31,18 +34,22 @@ public struct RunSetting: Sendable {
         value(configuration, data)
     }
 
+    /// Its value as a checkpoint's `metadata` records it.
+    public func recorded(in metadata: [String: String]) -> String? { key.flatMap { metadata[$0] } ?? whenMissing }
+
     /// A flag whose value is `text(configuration)`.
     static func flag(_ name: String, key: String?, agree: Bool = true, resume: Bool = true, limits: Limits? = nil,
+                     whenMissing: String? = nil,
                      _ text: @escaping @Sendable (TrainingConfiguration) -> String) -> RunSetting {
         RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
-                   given: text, value: { c, _ in text(c) })
+                   whenMissing: whenMissing, given: text, value: { c, _ in text(c) })
     }
 
     /// A property of the loaded data or the model built for it.
     static func derived(_ name: String, key: String?, agree: Bool = true, resume: Bool = true, limits: Limits? = nil,
                         _ text: @escaping @Sendable (PreparedData) -> String) -> RunSetting {
         RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
-                   given: { _ in nil }, value: { _, data in text(data) })
+                   whenMissing: nil, given: { _ in nil }, value: { _, data in text(data) })
     }
 
     /// The values a setting may take, checked on its text.
@@ -90,7 +97,7 @@ public enum RunSettings {
         .flag("--data", key: "data") { $0.data.description },
         .flag("--test-data", key: "test_data") { $0.testData?.description ?? "default" },
         RunSetting(name: "--classes", key: "classes", ranksMustAgree: true, resumeMustMatch: true, limits: classesLimits,
-                   given: { $0.classes.map(String.init) }, value: { _, data in data.classes.map(String.init) ?? "none" }),
+                   whenMissing: nil, given: { $0.classes.map(String.init) }, value: { _, data in data.classes.map(String.init) ?? "none" }),
         .flag("--epochs", key: "epochs", resume: false, limits: .whole(0...1_000_000)) { String($0.epochs) },
         .flag("--batch-size", key: "batch_size", limits: batchSizeLimits) { String($0.batchSize) },
         .flag("--lr", key: "lr", limits: .positive) { String($0.learningRate) },
