@@ -89,8 +89,7 @@ public final class Trainer {
         // The largest rank slice of any global batch: ⌈B / W⌉ rows (evaluation reuses the buffers).
         let capacity = (min(configuration.batchSize, data.train.count) + communicator.worldSize - 1) / communicator.worldSize
         step = TrainingStep(data.architecture, capacity: capacity, featureCount: data.train.featureCount,
-                            momentum: configuration.momentum, regularization: configuration.regularization,
-                            communicator: communicator)
+                            configuration: configuration, communicator: communicator)
         testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
         start = try CheckpointBroadcast.startingPoint(resumed, network: step.network, velocity: step.optimizer.velocity,
                                                      seed: configuration.seed, communicator: communicator)

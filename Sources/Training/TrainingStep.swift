@@ -55,15 +55,16 @@ final class TrainingStep {
     /// This epoch's time per phase (rank-local); `resetPhases` starts a new epoch.
     private(set) var phases = PhaseTimes()
 
-    /// `capacity`: the most rows a rank's slice of a global batch can have.
-    init(_ architecture: Architecture, capacity: Int, featureCount: Int, momentum: Double,
-         regularization: Regularization, communicator: Communicator) {
+    /// The step of `configuration` for `architecture`; `capacity`: the most rows a rank's slice
+    /// of a global batch can have.
+    init(_ architecture: Architecture, capacity: Int, featureCount: Int, configuration: TrainingConfiguration,
+         communicator: Communicator) {
         reduction = communicator.makeStepReduction(count: architecture.parameterCount + StepStatistics.slotCount)
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
                           gradientArena: reduction.values)
-        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: momentum)
+        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
-        self.regularization = regularization
+        regularization = configuration.regularization
     }
 
     func resetPhases() { phases = PhaseTimes() }
