@@ -35,6 +35,9 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1).")
     var momentum = 0.0
 
+    @Flag(help: "Nesterov momentum (PyTorch's SGD nesterov=True): θ ← θ − η·(g + μ·v). Needs --momentum > 0.")
+    var nesterov = false
+
     @Option(parsing: .unconditional, help: "L1 strength λ₁ (weights only, biases exempt).")
     var l1 = 0.0
 
@@ -63,6 +66,8 @@ struct TrainOptions: ParsableArguments {
         c.learningRate = learningRate
         c.schedule = try LearningRateSchedule(parsing: lrSchedule)
         c.momentum = momentum
+        c.nesterov = nesterov
+        if nesterov, momentum == 0 { throw TrainerError(.usage, subject: "--nesterov", "needs --momentum > 0") }
         c.regularization = Regularization(l1: l1, l2: l2)
         c.seed = seed
         c.classes = classes

@@ -103,6 +103,7 @@ public enum RunSettings {
         .flag("--lr", key: "lr", limits: .positive) { String($0.learningRate) },
         .flag("--lr-schedule", key: "lr_schedule") { $0.schedule.description },
         .flag("--momentum", key: "momentum", limits: .fraction) { String($0.momentum) },
+        .flag("--nesterov", key: "nesterov", whenMissing: "false") { String($0.nesterov) },
         .flag("--l1", key: "l1", limits: .nonNegative) { String($0.regularization.l1) },
         .flag("--l2", key: "l2", limits: .nonNegative) { String($0.regularization.l2) },
         .flag("--seed", key: "seed") { String($0.seed) },

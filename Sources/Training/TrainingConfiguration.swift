@@ -18,6 +18,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var learningRate = 0.1
     public var schedule = LearningRateSchedule.constant
     public var momentum = 0.0
+    /// Nesterov momentum: the step looks ahead along the velocity (needs momentum > 0).
+    public var nesterov = false
     public var regularization = Regularization.none
     public var seed: UInt64 = 0
     /// The number of classes; nil infers it from the training labels (largest + 1).

@@ -62,7 +62,8 @@ final class TrainingStep {
         reduction = communicator.makeStepReduction(count: architecture.parameterCount + StepStatistics.slotCount)
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
                           gradientArena: reduction.values)
-        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum)
+        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum,
+                                              nesterov: configuration.nesterov)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
         regularization = configuration.regularization
     }

@@ -85,6 +85,24 @@ final class CheckpointInputTests: XCTestCase {
         assertOneLineError(outcome, code: 64, mentions: ["--model is logistic in the checkpoint but mlp:8:relu:softmax now"])
     }
 
+    /// `inspect` prints every setting of the settings table a checkpoint records, `--nesterov`
+    /// among them — and for a checkpoint from before it existed, its default.
+    func testInspectPrintsEveryRecordedSetting() throws {
+        let trained = try TrainerProcess.run(["train", "--data", "xor", "--model", "mlp:4", "--epochs", "1", "--quiet",
+                                              "--momentum", "0.9", "--nesterov", "--checkpoint-dir", directory + "/nesterov"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let outcome = try TrainerProcess.run(["inspect", directory + "/nesterov"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let lines = outcome.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        for expected in ["nesterov true", "momentum 0.9", "model mlp:4:relu:softmax", "batch_size 128", "l2 0.0"] {
+            XCTAssertTrue(lines.contains(expected), "\(expected) in \(outcome.stdout)")
+        }
+        let old = try edited("old.safetensors") { $0.removeValue(forKey: "nesterov") }
+        let inspected = try TrainerProcess.run(["inspect", old])
+        XCTAssertTrue(inspected.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+                        .contains("nesterov false"), inspected.stdout)
+    }
+
     func testNotASafetensorsFile() throws {
         try assertRejected(try write("notes.txt", Array("hello, this is not a checkpoint\n".utf8)), mentions: ["notes.txt"])
         try assertRejected(try write("empty.safetensors", []), mentions: ["empty.safetensors"])

@@ -41,6 +41,12 @@ final class RankMismatchTests: XCTestCase {
                                 message: "--batch-size is 32 on some ranks and 64 on others")
     }
 
+    /// A setting added through the settings table alone is in the fingerprint too.
+    func testDifferentNesterovStopsAllRanks() throws {
+        try assertUsageMismatch(["--momentum", "0.9", "--nesterov"], ["--momentum", "0.9"],
+                                message: "--nesterov is false on some ranks and true on others")
+    }
+
     /// Ranks that would sum in different ways (one in shared memory, one by MPI_Allreduce) would
     /// wait for each other forever: they stop before the first step.
     func testDifferentSumMethodStopsAllRanks() throws {

@@ -31,6 +31,19 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(theta[1], -1.29, accuracy: 1e-6)
     }
 
+    /// Nesterov: v ← μv + g, θ ← θ − η(g + μv), by hand for two steps.
+    func testNesterovUpdate() {
+        let sgd = StochasticGradientDescent(parameterCount: 1, momentum: 0.5, nesterov: true)
+        let theta = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
+        let g = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
+        defer { theta.deallocate(); g.deallocate() }
+        theta[0] = 1; g[0] = 1
+        sgd.update(theta, gradients: g, rate: 0.1)  // v = 1, step g + μv = 1.5
+        XCTAssertEqual(theta[0], 0.85, accuracy: 1e-6)
+        sgd.update(theta, gradients: g, rate: 0.1)  // v = 1.5, step 1 + 0.75 = 1.75
+        XCTAssertEqual(theta[0], 0.675, accuracy: 1e-6)
+    }
+
     func testPlainSGDUpdate() {
         let sgd = StochasticGradientDescent(parameterCount: 1, momentum: 0)
         let theta = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1)
