@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Keep only the K newest checkpoints (0: keep all).")
     var keep = 0
 
-    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate and schedule, momentum, regularisation and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
+    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate and schedule, momentum (and --nesterov), regularisation and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
     var resume: String?
 
     @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: all cores in local mode; under mpirun, cores / ranks on the node, at least 1)")
