@@ -49,12 +49,17 @@ struct RunResult {
 
     /// Trains with `arguments` plus a metrics file and a checkpoint directory, then reads them.
     static func train(ranks: Int?, _ arguments: [String]) throws -> RunResult {
+        try train(label: "ranks \(ranks.map(String.init) ?? "local")", arguments) { try Launcher.train(ranks: ranks, $0) }
+    }
+
+    /// Trains by `launch(trainer train arguments…)` plus a metrics file and a checkpoint
+    /// directory, then reads them.
+    static func train(label: String, _ arguments: [String], launch: ([String]) throws -> Launcher.Outcome) throws -> RunResult {
         let directory = try Launcher.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outcome = try Launcher.train(ranks: ranks, arguments + ["--metrics", directory + "/metrics.jsonl",
-                                                                    "--checkpoint-dir", directory + "/ckpt", "--quiet"])
+        let outcome = try launch(arguments + ["--metrics", directory + "/metrics.jsonl", "--checkpoint-dir", directory + "/ckpt", "--quiet"])
         guard outcome.status == 0 else {
-            throw TrainerError(.environment, subject: "ranks \(ranks.map(String.init) ?? "local")", "exit \(outcome.status): \(outcome.stderr)")
+            throw TrainerError(.environment, subject: label, "exit \(outcome.status): \(outcome.stderr)")
         }
         let latest = try String(contentsOfFile: directory + "/ckpt/latest", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,116 @@
+import Checkpoint
+import Foundation
+import TestSupport
+import Training
+import XCTest
+
+/// Runs across hosts: network-namespace hosts made by `launch/cluster` on this machine, each
+/// with its own address and hostname (so Open MPI sees distinct nodes and sums through
+/// MPI_Allreduce over TCP), and its own node-local directory. Needs root, as CI has.
+final class ClusterTests: XCTestCase {
+    /// The repository's launch/cluster.
+    static let cluster = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("launch/cluster").path
+    /// Where each host keeps its own files (launch/cluster), and where h0's are seen from outside.
+    static let nodeLocal = "/var/tmp/trainer-cluster/local"
+    static func nodeLocal(of host: String) -> String { "/var/tmp/trainer-cluster/hosts.d/\(host)/local" }
+
+    /// A small job: 16 steps of 64 per epoch, the last of 41.
+    static func job(epochs: Int = 3) -> [String] {
+        ["--data", "blobs:1001:3:10", "--batch-size", "64", "--epochs", String(epochs), "--lr", "0.1", "--seed", "11",
+         "--model", "mlp:16-8:tanh"]
+    }
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(getuid() == 0, "network namespaces need root")
+        try XCTSkipIf(Launcher.mpirun == nil, "mpirun is not installed")
+    }
+
+    override func tearDown() { _ = try? cluster(["down"]) }
+
+    @discardableResult
+    func cluster(_ arguments: [String], timeout: Double = 120) throws -> Launcher.Outcome {
+        let outcome = try Launcher.run(Self.cluster, arguments, timeout: timeout)
+        XCTAssertEqual(outcome.status, 0, "launch/cluster \(arguments.joined(separator: " ")): \(outcome.stderr)")
+        return outcome
+    }
+
+    /// `hosts` hosts up, and a hostfile giving each `slots` ranks.
+    func up(_ hosts: Int, slots: Int) throws -> String {
+        try cluster(["up", String(hosts)])
+        let hostfile = try scratchDirectory() + "/hostfile"
+        try cluster(["hostfile", String(slots)]).stdout.write(toFile: hostfile, atomically: true, encoding: .utf8)
+        return hostfile
+    }
+
+    /// `trainer train arguments…` on `ranks` ranks over the cluster's hosts.
+    func acrossHosts(_ ranks: Int, hostfile: String, _ arguments: [String]) throws -> Launcher.Outcome {
+        try cluster(["mpirun", "-n", String(ranks), "--hostfile", hostfile, Launcher.trainer, "train"] + arguments)
+    }
+
+    /// `hosts` × `slots` ranks, one BLAS thread each, against local mode on as many threads.
+    func assertMatchesLocalThreads(hosts: Int, slots: Int, bitIdentical: Bool,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let ranks = hosts * slots
+        let hostfile = try up(hosts, slots: slots)
+        let distributed = try RunResult.train(label: "\(hosts) hosts × \(slots)", Self.job() + ["--log-every", "1", "--threads", "1"]) {
+            try self.acrossHosts(ranks, hostfile: hostfile, $0)
+        }
+        let local = try RunResult.train(ranks: nil, Self.job() + ["--log-every", "1", "--threads", String(ranks)])
+        XCTAssertEqual(distributed.losses.map(\.0), local.losses.map(\.0), file: file, line: line)
+        if bitIdentical {
+            XCTAssertEqual(distributed.parameterBytes, local.parameterBytes, "\(hosts) hosts × \(slots): bit for bit", file: file, line: line)
+        } else {
+            // Open MPI's allreduce adds in its own order: equal up to rounding (see README).
+            let difference = sqrt(zip(local.parameters, distributed.parameters).map { ($0 - $1) * ($0 - $1) }.reduce(0, +))
+            let norm = sqrt(local.parameters.map { $0 * $0 }.reduce(0, +))
+            XCTAssertLessThanOrEqual(difference / norm, 1e-5, "\(hosts) hosts × \(slots): ‖Δθ‖ / ‖θ‖", file: file, line: line)
+            print("\(hosts) hosts × \(slots) ranks against \(ranks) threads: ‖Δθ‖ / ‖θ‖ = \(difference / norm)")
+        }
+    }
+
+    /// Two ranks on two hosts: a + b is b + a, so MPI_Allreduce's order cannot matter.
+    func testTwoHostsOfOneRankAreBitIdenticalToTwoThreads() throws {
+        try assertMatchesLocalThreads(hosts: 2, slots: 1, bitIdentical: true)
+    }
+
+    func testTwoHostsOfTwoRanksMatchFourThreads() throws {
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, bitIdentical: false)
+    }
+
+    /// Three ranks: batches of 64 (and the last of 41) split unevenly.
+    func testThreeHostsOfOneRankMatchThreeThreads() throws {
+        try assertMatchesLocalThreads(hosts: 3, slots: 1, bitIdentical: false)
+    }
+
+    /// The run says how its ranks sum, and each host's processes run under its own hostname.
+    func testTheFirstLineSaysHowRanksSumAcrossHosts() throws {
+        let hostfile = try up(3, slots: 1)
+        let outcome = try acrossHosts(3, hostfile: hostfile, ["--data", "xor", "--model", "logistic", "--epochs", "1"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.split(separator: "\n").first?.hasSuffix("3 MPI ranks (sum by MPI_Allreduce)") ?? false, outcome.stderr)
+        let names = try cluster(["mpirun", "-n", "3", "--hostfile", hostfile, "hostname"]).stdout
+        XCTAssertEqual(names.split(separator: "\n").sorted(), ["h0", "h1", "h2"])
+    }
+
+    /// Rank 0 alone writes checkpoints, into a directory only its host has; a resumed run reads
+    /// it there and broadcasts it, and ends with the bytes of the uninterrupted run.
+    func testCheckpointsOnTheFirstHostOnlyAndResumeAcrossHosts() throws {
+        let hostfile = try up(2, slots: 1)
+        let directory = Self.nodeLocal + "/ckpt"
+        let job = ["--threads", "1", "--checkpoint-dir", directory, "--quiet"]
+        let first = try acrossHosts(2, hostfile: hostfile, Self.job(epochs: 2) + job)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.nodeLocal(of: "h0") + "/ckpt/latest"), "on h0")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Self.nodeLocal(of: "h1") + "/ckpt"), "nothing on h1")
+        let resumed = try acrossHosts(2, hostfile: hostfile, Self.job(epochs: 4) + job + ["--resume", "latest"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let resumedFile = try SafeTensors(contentsOf: try CheckpointDirectory.resolve(Self.nodeLocal(of: "h0") + "/ckpt", checkpointDirectory: nil))
+        try FileManager.default.removeItem(atPath: Self.nodeLocal(of: "h0") + "/ckpt")
+        let whole = try acrossHosts(2, hostfile: hostfile, Self.job(epochs: 4) + job)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let wholeFile = try SafeTensors(contentsOf: try CheckpointDirectory.resolve(Self.nodeLocal(of: "h0") + "/ckpt", checkpointDirectory: nil))
+        XCTAssertEqual(resumedFile.metadata["global_step"], "64")
+        XCTAssertEqual(resumedFile.tensors.map(\.bytes), wholeFile.tensors.map(\.bytes), "resumed across hosts = uninterrupted")
+    }
+}
