@@ -24,9 +24,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The CPU's prefetch instruction, which Swift cannot spell (used by Batching).
         .target(name: "CPrefetch"),
+        // The process's CPU affinity (sched_getaffinity needs _GNU_SOURCE; used by Support).
+        .target(name: "CAffinity"),
 
         // Bottom layer: the user-facing error type, file reading, CRC-32 and the portable PRNG.
-        .target(name: "Support", dependencies: ["CZlib"]),
+        .target(name: "Support", dependencies: ["CZlib", "CAffinity"]),
         // Checkpoints: the safetensors file format (validated reading, atomic writing).
         .target(name: "Checkpoint", dependencies: ["Support"]),
         // Data: IDX (raw or gzip), CSV and synthetic sets, loaded into memory.

@@ -23,6 +23,8 @@ public final class MPICommunicator: Communicator {
     public let rank: Int
     public let worldSize: Int
     public let ranksOnThisNode: Int
+    /// How many ranks on this node may run on exactly this rank's cores (`Cores.available`).
+    public let ranksSharingCores: Int
     public var summary: String {
         worldSize == 1 ? "1 MPI rank"
             : "\(worldSize) MPI ranks (sum \(reducesInSharedMemory ? "in shared memory" : "by MPI_Allreduce"))"
@@ -56,14 +58,21 @@ public final class MPICommunicator: Communicator {
         MPI_Comm_size(world, &size)
         self.rank = Int(rank)
         worldSize = Int(size)
-        // Ranks that can share memory with this one are the ranks on this node.
+        // Ranks that can share memory with this one are the ranks on this node; of those, the
+        // ones allowed the same cores (all of them when the launcher bound none) share those cores.
         var node = shim_comm_null()
-        var local: Int32 = 1
+        var local: Int32 = 1, sharing: Int32 = 1
         if MPI_Comm_split_type(world, shim_comm_type_shared(), rank, shim_info_null(), &node) == shim_success() {
             MPI_Comm_size(node, &local)
+            var same = shim_comm_null()
+            if MPI_Comm_split(node, Int32(truncatingIfNeeded: Cores.affinityFingerprint & 0x3fff_ffff), rank, &same) == shim_success() {
+                MPI_Comm_size(same, &sharing)
+                MPI_Comm_free(&same)
+            }
             if local == size && size > 1 && reduction == .shared { self.node = node } else { MPI_Comm_free(&node) }
         }
         ranksOnThisNode = Int(max(local, 1))
+        ranksSharingCores = Int(max(sharing, 1))
         self.wait = wait
     }
 
@@ -202,8 +211,12 @@ public final class MPICommunicator: Communicator {
     }
 
     /// Ends every rank of the job now with `code` — for an error only this rank knows about.
-    public func abort(code: Int32) -> Never {
-        MPI_Abort(world, code)
-        fatalError("MPI_Abort returned")
+    public func abort(code: Int32) -> Never { Self.abortJob(code: code) }
+
+    /// `abort(code:)` for a thread that holds no communicator (e.g. a watchdog's): MPI_Abort on
+    /// MPI_COMM_WORLD; should it return, the process exits, which ends the job as well.
+    public static func abortJob(code: Int32) -> Never {
+        MPI_Abort(shim_comm_world(), code)
+        _exit(code)
     }
 }

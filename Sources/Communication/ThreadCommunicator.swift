@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Synchronization
 
 /// W threads of one process acting as W ranks: local mode's data parallelism. Every thread runs
@@ -111,7 +112,7 @@ final class SpinBarrier: @unchecked Sendable {
     private var generation = 0       // guarded by `condition`
     private let published = Atomic<Int>(0)  // `generation`, readable without the lock
 
-    init(parties: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    init(parties: Int, cores: Int = Cores.available) {
         self.parties = parties
         spins = parties <= cores ? 1_000_000 : 0
     }

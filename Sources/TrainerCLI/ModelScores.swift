@@ -19,7 +19,7 @@ struct ModelScores {
         let architecture = loaded.architecture
         let widest = max(architecture.inputCount, architecture.firstLayerInputs, architecture.layers.map(\.outputs).max() ?? 1, 1)
         batchRows = max(1, min(256, (1 << 24) / widest))
-        BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount)
+        BLASThreads.set(Cores.available)
         network = Network<Float>(architecture, batchCapacity: batchRows)
         _ = network.parameters.update(fromContentsOf: loaded.parameters)
     }

@@ -31,8 +31,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate and schedule, momentum (and --nesterov), regularisation and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
     var resume: String?
 
-    @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: all cores in local mode; under mpirun, cores / ranks on the node, at least 1)")
+    @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: the cores this process may run on — its CPU affinity, as taskset, cgroups or Slurm's --cpus-per-task leave it — in local mode; under mpirun, those cores / the ranks on the node that share them, at least 1)")
     var threads: Int?
+
+    @Option(parsing: .unconditional, help: "MPI ranks: the longest any rank waits for the others (the start-up agreement, the starting point, a step's reduction, an evaluation) before it says so and ends the job, in seconds.")
+    var timeout = 300.0
 
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = MPIMode.auto
@@ -54,6 +57,7 @@ struct TrainCommand: ParsableCommand {
             if !ok { throw ValidationError("\(subject): \(rule)") }
         }
         try require(logEvery >= 0, "--log-every \(logEvery)", "must be ≥ 0")
+        try require(timeout > 0 && timeout.isFinite, "--timeout \(timeout)", "must be a positive number of seconds")
         try require(threads.map { (1...4096).contains($0) } ?? true, "--threads \(threads ?? 0)", "must be a whole number from 1 to 4096")
         try require(checkpointEvery >= 0, "--checkpoint-every \(checkpointEvery)", "must be ≥ 0")
         try require(keep >= 0, "--keep \(keep)", "must be ≥ 0")
@@ -72,14 +76,24 @@ struct TrainCommand: ParsableCommand {
         configuration.profile = profile
         configuration.mpiReduce = mpiReduce
         let stop = StopRequest()
-        guard mpi.isOn(ProcessInfo.processInfo.environment) else {
-            try trainLocally(configuration, workers: threads ?? ProcessInfo.processInfo.activeProcessorCount, stop: stop)
+        let environment = ProcessInfo.processInfo.environment
+        guard mpi.isOn(environment) else {
+            try Launch.checkAlone(worldSize: 1, environment)
+            try trainLocally(configuration, workers: threads ?? Cores.available, stop: stop)
             return
         }
         let communicator = try MPICommunicator(wait: mpiWait, reduction: mpiReduce)
         do {
-            BLASThreads.set(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.ranksOnThisNode))
-            try train(configuration, on: communicator, stop: stop, data: nil)
+            try Launch.checkAlone(worldSize: communicator.worldSize, environment)
+            BLASThreads.set(threads ?? max(1, Cores.available / communicator.ranksSharingCores))
+            // When several ranks wait for one that stalled, the lowest says so first and ends the job.
+            let watchdog = Watchdog(timeout: timeout, who: "rank \(communicator.rank) on \(Launch.hostName)",
+                                    extra: Double(min(communicator.rank, 8))) { message in
+                TrainerCommand.report(message)
+                MPICommunicator.abortJob(code: TrainerError.Kind.environment.exitCode)
+            }
+            try train(configuration, on: communicator, stop: stop, data: nil, watchdog: watchdog)
+            watchdog.stop()
             communicator.finalize()
         } catch let failure as AgreedFailure {
             // Print before MPI_Finalize: once one rank has exited non-zero, mpirun kills the
@@ -116,10 +130,10 @@ struct TrainCommand: ParsableCommand {
 
     /// One rank's (or worker thread's) run: rank 0 logs, and draws a progress bar on a terminal.
     func train(_ configuration: TrainingConfiguration, on communicator: Communicator, stop: StopRequest,
-               data: PreparedData?) throws {
+               data: PreparedData?, watchdog: Watchdog? = nil) throws {
         let logger = PlainLogHandler.logger("trainer", quiet: quiet || !communicator.isRoot)
         let trainer = try Trainer(configuration, communicator: communicator, logger: logger,
-                                  stopRequested: { stop.isRequested }, data: data)
+                                  stopRequested: { stop.isRequested }, data: data, watchdog: watchdog)
         if communicator.isRoot, !quiet, ProgressBar.isTerminal { trainer.stepObserver = ProgressBar().update }
         _ = try trainer.run()
     }

@@ -45,6 +45,8 @@ public final class Trainer {
     public let start: TrainingProgress
     /// Called after every step with where training stands (set it on rank 0, e.g. for a progress bar).
     public var stepObserver: ((StepReport) -> Void)?
+    /// Bounds every wait for the other ranks (MPI ranks; nil in local mode).
+    let watchdog: Watchdog?
 
     public var network: Network<Float> { step.network }
 
@@ -53,12 +55,15 @@ public final class Trainer {
     /// same configuration on the same data; then rank 0's parameters — initial, or the
     /// checkpoint's — reach every rank. Any failure stops all ranks.
     /// `data`: already loaded (threads of one process share one copy); nil loads it here.
+    /// `watchdog`: bounds each wait for the other ranks, from the start-up agreement on.
     public init(_ configuration: TrainingConfiguration, communicator: Communicator, logger: Logger,
-                stopRequested: @escaping @Sendable () -> Bool = { false }, data loaded: PreparedData? = nil) throws {
+                stopRequested: @escaping @Sendable () -> Bool = { false }, data loaded: PreparedData? = nil,
+                watchdog: Watchdog? = nil) throws {
         self.configuration = configuration
         self.communicator = communicator
         self.logger = logger
         self.stopRequested = stopRequested
+        self.watchdog = watchdog
         var prepared: Result<PreparedData, Error>
         var metrics: MetricsLog?, checkpoints: CheckpointWriter?, resumed: SafeTensors?
         do {
@@ -79,9 +84,11 @@ public final class Trainer {
         } catch {
             prepared = .failure(error)
         }
-        try RankAgreement.agreeOnSetup(prepared, communicator: communicator)
+        try watchdog.waiting(.setup) {
+            try RankAgreement.agreeOnSetup(prepared, communicator: communicator)
+            try RankAgreement.verify(configuration, data: try prepared.get(), communicator: communicator)
+        }
         let data = try prepared.get()
-        try RankAgreement.verify(configuration, data: data, communicator: communicator)
         self.data = data
         self.metrics = metrics
         self.checkpoints = checkpoints
@@ -91,8 +98,11 @@ public final class Trainer {
         step = TrainingStep(data.architecture, capacity: capacity, featureCount: data.train.featureCount,
                             configuration: configuration, communicator: communicator)
         testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
-        start = try CheckpointBroadcast.startingPoint(resumed, network: step.network, velocity: step.optimizer.velocity,
-                                                     seed: configuration.seed, communicator: communicator)
+        let step = self.step
+        start = try watchdog.waiting(.startingPoint) {
+            try CheckpointBroadcast.startingPoint(resumed, network: step.network, velocity: step.optimizer.velocity,
+                                                  seed: configuration.seed, communicator: communicator)
+        }
     }
 
     /// The checkpoint of the model as it is now, at `progress`.

@@ -27,7 +27,8 @@ extension Trainer {
                                                    stepsPerEpoch: plan.stepsPerEpoch)
                 let next = index + 1 < plan.stepsPerEpoch ? permutation[plan.slice(step: index + 1, rank: rank, worldSize: world)] : []
                 let stats = step.run(permutation[plan.slice(step: index, rank: rank, worldSize: world)], of: data.train,
-                                     prefetching: next, rate: rate, stopRequested: stopRequested())
+                                     prefetching: next, rate: rate, stopRequested: stopRequested(),
+                                     globalStep: progress.globalStep + 1, watchdog: watchdog)
                 if stats.diverged { throw divergence(at: progress, loss: stats.meanLoss) }
                 progress.record(stats)
                 stepObserver?(StepReport(epoch: epoch, epochs: configuration.epochs, step: progress.stepInEpoch,
@@ -47,7 +48,7 @@ extension Trainer {
                 }
             }
             let trainingSeconds = Date().timeIntervalSince(started)
-            let test = data.test.map { evaluate($0, order: testOrder) }
+            let test = data.test.map { test in watchdog.waiting(.evaluation, step: progress.globalStep) { evaluate(test, order: testOrder) } }
             let record = EpochRecord(epoch: epoch, trainLoss: progress.epochLossSum / max(progress.epochSamples, 1),
                                      trainAccuracy: configuration.model.loss.isClassification
                                         ? progress.epochCorrect / max(progress.epochSamples, 1) : nil,

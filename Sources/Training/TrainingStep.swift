@@ -72,9 +72,10 @@ final class TrainingStep {
 
     /// The step on this rank's `samples` of `data` (and every other rank's), prefetching the rows
     /// of this rank's `next` samples while it computes; `stopRequested` is this rank's wish to
-    /// stop. Returns the global statistics.
+    /// stop; `watchdog` bounds the wait for the other ranks in step number `globalStep`.
+    /// Returns the global statistics.
     func run(_ samples: ArraySlice<Int32>, of data: Dataset, prefetching next: ArraySlice<Int32>,
-             rate: Double, stopRequested: Bool) -> StepStatistics {
+             rate: Double, stopRequested: Bool, globalStep: Int = 0, watchdog: Watchdog? = nil) -> StepStatistics {
         let t0 = monotonicSeconds()
         // 1. This rank's rows of the global batch: features rows × inputs, labels rows.
         batch.gather(from: data, indices: samples)
@@ -92,7 +93,7 @@ final class TrainingStep {
             .pack(into: slots)
         let t3 = monotonicSeconds()
         // 4. One sum over all ranks of [gradients | statistics].
-        reduction.sum()
+        watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
         let t4 = monotonicSeconds()
         // 5. ∇J = sum / N + ∇R, then θ ← θ − η·∇J (with momentum: through v).
         var global = StepStatistics(unpacking: slots)

@@ -24,6 +24,12 @@ public enum ProcessRunner {
         try Running(program, arguments).finish(timeout: timeout)
     }
 
+    /// The pids of the children of `parent` named `name`.
+    public static func children(of parent: Int32, named name: String) -> [Int32] {
+        guard let outcome = try? run("/usr/bin/pgrep", ["-P", String(parent), "-x", name], timeout: 10) else { return [] }
+        return outcome.stdout.split(separator: "\n").compactMap { Int32($0) }
+    }
+
     /// A program started in the background, to be signalled while it runs.
     public final class Running {
         public let process = Process()
@@ -48,10 +54,7 @@ public enum ProcessRunner {
         public var isRunning: Bool { process.isRunning }
 
         /// The pids of this process's children named `name` (e.g. the ranks under mpirun).
-        public func children(named name: String) -> [Int32] {
-            guard let outcome = try? ProcessRunner.run("/usr/bin/pgrep", ["-P", String(pid), "-x", name], timeout: 10) else { return [] }
-            return outcome.stdout.split(separator: "\n").compactMap { Int32($0) }
-        }
+        public func children(named name: String) -> [Int32] { ProcessRunner.children(of: pid, named: name) }
 
         /// Waits for the end (killing the program after `timeout` seconds) and collects its output.
         public func finish(timeout: Double) throws -> Outcome {

@@ -1,0 +1,33 @@
+import Foundation
+import Support
+
+/// What the launcher told this process about the job it belongs to.
+enum Launch {
+    /// Tasks a launcher says the job has: Slurm's `SLURM_NTASKS` (with `SLURM_PROCID`, so the
+    /// process is one of the job's tasks, not the batch script), or an MPI launcher's world size.
+    static func declaredTasks(_ environment: [String: String]) -> (count: Int, variable: String)? {
+        if environment["SLURM_PROCID"] != nil, let text = environment["SLURM_NTASKS"], let n = Int(text), n > 1 {
+            return (n, "SLURM_NTASKS=\(text)")
+        }
+        for variable in ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"] {
+            if let text = environment[variable], let n = Int(text), n > 1 { return (n, "\(variable)=\(text)") }
+        }
+        return nil
+    }
+
+    /// Throws `.environment` when a launcher started this process as one of several tasks but
+    /// it is alone in its job (`worldSize` 1): `srun` without PMIx starts N independent copies,
+    /// which would each train the whole job and write the same checkpoint directory.
+    static func checkAlone(worldSize: Int, _ environment: [String: String]) throws {
+        guard worldSize == 1, let (count, variable) = declaredTasks(environment) else { return }
+        throw TrainerError(.environment, subject: variable,
+                           "this process was started as one of \(count) tasks but finds itself alone (\(worldSize) rank): the copies would each train alone and write the same files; start them with srun --mpi=pmix or mpirun")
+    }
+
+    /// This machine's host name, for messages.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "?" }
+        return String(cString: buffer)
+    }
+}
