@@ -8,9 +8,10 @@ import XCTest
 /// with its own address and hostname (so Open MPI sees distinct nodes and sums through
 /// MPI_Allreduce over TCP), and its own node-local directory. Needs root, as CI has.
 final class ClusterTests: XCTestCase {
-    /// The repository's launch/cluster.
-    static let cluster = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("launch/cluster").path
+    /// The repository, and its launch/cluster.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let cluster = repository + "/launch/cluster"
     /// Where each host keeps its own files (launch/cluster), and where h0's are seen from outside.
     static let nodeLocal = "/var/tmp/trainer-cluster/local"
     static func nodeLocal(of host: String) -> String { "/var/tmp/trainer-cluster/hosts.d/\(host)/local" }
@@ -112,5 +113,29 @@ final class ClusterTests: XCTestCase {
         let wholeFile = try SafeTensors(contentsOf: try CheckpointDirectory.resolve(Self.nodeLocal(of: "h0") + "/ckpt", checkpointDirectory: nil))
         XCTAssertEqual(resumedFile.metadata["global_step"], "64")
         XCTAssertEqual(resumedFile.tensors.map(\.bytes), wholeFile.tensors.map(\.bytes), "resumed across hosts = uninterrupted")
+    }
+
+    /// README's hostfile command, as written, on the two hosts the example names.
+    func testTheHostfileExampleRunsAsWritten() throws {
+        try cluster(["up", "2"])
+        let outcome = try cluster(["exec", "h0", "env", "TRAINER=" + Launcher.trainer, Self.repository + "/launch/train", "-n", "4", "--hostfile",
+                                   Self.repository + "/launch/hostfile.example", "--data", "xor", "--epochs", "1"])
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum by MPI_Allreduce)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("epoch 1/1"), outcome.stderr)
+    }
+
+    /// launch/slurm.sbatch on a faked allocation of 2 nodes × 2 tasks: the variables Open MPI
+    /// reads from Slurm, with the cluster's rsh agent standing in for srun.
+    func testTheSlurmBatchScriptRunsOnAFakedAllocation() throws {
+        try cluster(["up", "2"])
+        let directory = try scratchDirectory()
+        let outcome = try cluster(["exec", "h0", "env", "SLURM_JOBID=7", "SLURM_JOB_ID=7", "SLURM_NODELIST=h[0-1]",
+                                   "SLURM_JOB_NODELIST=h[0-1]", "SLURM_TASKS_PER_NODE=2(x2)", "SLURM_NNODES=2",
+                                   "SLURM_JOB_NUM_NODES=2", "SLURM_CPUS_PER_TASK=1", "SLURM_SUBMIT_DIR=" + Self.repository,
+                                   "OMPI_MCA_plm=rsh", "bash", Self.repository + "/launch/slurm.sbatch",
+                                   "--data", "xor", "--epochs", "1", "--checkpoint-dir", directory + "/ckpt"])
+        try? FileManager.default.removeItem(atPath: Self.repository + "/metrics-7.jsonl")
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum by MPI_Allreduce)"), outcome.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/ckpt/latest"), outcome.stderr)
     }
 }
