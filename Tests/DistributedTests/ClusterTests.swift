@@ -138,4 +138,33 @@ final class ClusterTests: XCTestCase {
         XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum by MPI_Allreduce)"), outcome.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/ckpt/latest"), outcome.stderr)
     }
+
+    /// Elastic restart: a supervised job on 3 hosts loses one (its processes killed, its link
+    /// cut); launch/supervise probes the hosts, drops the one that does not answer, and resumes
+    /// on the other two from rank 0's latest checkpoint to the end.
+    func testASupervisedJobFinishesOnTheHostsThatAnswer() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "no Fashion-MNIST")
+        let hostfile = try up(3, slots: 1)
+        let checkpoints = Self.nodeLocal(of: "h0") + "/ckpt"
+        let running = try ProcessRunner.Running(Self.cluster, [
+            "exec", "h0", "env", "TRAINER=" + Launcher.trainer, Self.repository + "/launch/supervise", "--hostfile", hostfile,
+            Self.repository + "/launch/train", "--epochs", "3", "--checkpoint-dir", Self.nodeLocal + "/ckpt",
+            "--checkpoint-every", "100", "--timeout", "10", "--quiet"])
+        let started = Date()
+        while running.isRunning, !FileManager.default.fileExists(atPath: checkpoints + "/latest"), Date().timeIntervalSince(started) < 60 {
+            usleep(10_000)
+        }
+        let pids = try Launcher.run("/usr/sbin/ip", ["netns", "pids", "trainer-h2"], timeout: 10).stdout
+            .split(separator: "\n").compactMap { Int32($0) }
+        XCTAssertFalse(pids.isEmpty, "h2 runs a rank")
+        for pid in pids { kill(pid, SIGKILL) }
+        try cluster(["cut", "h2"])
+        let outcome = try running.finish(timeout: 120)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("launch/supervise: host h2 does not answer"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("launch/supervise: running on h0 h1 with 2 rank(s)"), outcome.stderr)
+        let final = try ModelCheckpoint.load(try CheckpointDirectory.resolve(checkpoints, checkpointDirectory: nil))
+        XCTAssertEqual(final.progress.globalStep, 3 * 469)
+        XCTAssertEqual(final.metadata["world_size"], "2")
+    }
 }
