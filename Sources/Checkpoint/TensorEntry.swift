@@ -75,18 +75,6 @@ extension TensorEntry {
                   littleEndianBytes: Self.encode(floats) { $0.bitPattern })
     }
 
-    /// An F64 tensor from host doubles. Precondition: the shape's element count equals `doubles.count`.
-    public init(name: String, shape: [Int], doubles: UnsafeBufferPointer<Double>) {
-        self.init(name: name, dtype: .f64, shape: shape,
-                  littleEndianBytes: Self.encode(doubles) { $0.bitPattern })
-    }
-
-    /// An I64 tensor. Precondition: the shape's element count equals `int64s.count`.
-    public init(name: String, shape: [Int], int64s: [Int64]) {
-        let bytes = int64s.withUnsafeBufferPointer { Self.encode($0) { UInt64(bitPattern: $0) } }
-        self.init(name: name, dtype: .i64, shape: shape, littleEndianBytes: bytes)
-    }
-
     private init(name: String, dtype: TensorDType, shape: [Int], littleEndianBytes bytes: [UInt8]) {
         guard let count = Self.product(of: shape), Self.checkedMultiply(count, dtype.byteSize) == bytes.count else {
             preconditionFailure(
@@ -120,18 +108,6 @@ extension TensorEntry {
     public func floats() -> [Float]? {
         guard dtype == .f32 else { return nil }
         return decode(UInt32.self) { Float(bitPattern: $0) }
-    }
-
-    /// The elements as host doubles, or nil unless the dtype is F64.
-    public func doubles() -> [Double]? {
-        guard dtype == .f64 else { return nil }
-        return decode(UInt64.self) { Double(bitPattern: $0) }
-    }
-
-    /// The elements as host integers, or nil unless the dtype is I64.
-    public func int64s() -> [Int64]? {
-        guard dtype == .i64 else { return nil }
-        return decode(UInt64.self) { Int64(bitPattern: $0) }
     }
 
     private static func encode<Element, Bits: FixedWidthInteger>(
