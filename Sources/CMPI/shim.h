@@ -19,3 +19,5 @@ static inline MPI_Comm shim_comm_null(void) { return MPI_COMM_NULL; }
 static inline MPI_Status *shim_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline MPI_Win shim_win_null(void) { return MPI_WIN_NULL; }
 static inline int shim_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
+static inline MPI_Status *shim_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+static inline MPI_Datatype shim_datatype_null(void) { return MPI_DATATYPE_NULL; }

@@ -57,11 +57,12 @@ final class OwnedStepReduction: StepReduction {
     func sum() { communicator.allreduceSum(values) }
 }
 
-/// How MPI ranks that all run on one machine sum the step's buffer (`--mpi-reduce`); ranks on
-/// several machines always use `MPI_Allreduce`.
+/// How MPI ranks sum the step's buffer (`--mpi-reduce`).
 public enum MPIReduction: String, Sendable, CaseIterable {
-    /// In an MPI-3 shared-memory window, each rank summing one chunk in rank order.
-    case shared
-    /// `MPI_Allreduce`, as across machines.
+    /// In rank order (`RankOrderReduction`), so that N ranks anywhere sum like N threads: in an
+    /// MPI-3 shared-memory window when every rank runs on one machine, else by the ordered
+    /// reduce-scatter + allgather over MPI point-to-point (`OrderedStepReduction`).
+    case ordered
+    /// `MPI_Allreduce`, in the order Open MPI picks (for comparison).
     case allreduce
 }

@@ -26,10 +26,14 @@ public final class MPICommunicator: Communicator {
     /// How many ranks on this node may run on exactly this rank's cores (`Cores.available`).
     public let ranksSharingCores: Int
     public var summary: String {
-        worldSize == 1 ? "1 MPI rank"
-            : "\(worldSize) MPI ranks (sum \(reducesInSharedMemory ? "in shared memory" : "by MPI_Allreduce"))"
+        guard worldSize > 1 else { return "1 MPI rank" }
+        let how = reducesInSharedMemory ? "in shared memory"
+            : reduction == .allreduce ? "by MPI_Allreduce" : "in rank order, reduce-scatter + allgather"
+        return "\(worldSize) MPI ranks (sum \(how))"
     }
-    /// True when every rank runs on this node and shared memory was not turned off.
+    /// How the step's sum travels (`--mpi-reduce`).
+    public let reduction: MPIReduction
+    /// True when every rank runs on this node and the sum is in rank order (`.ordered`).
     var reducesInSharedMemory: Bool { node != nil }
     let world: MPI_Comm
     /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
@@ -48,7 +52,7 @@ public final class MPICommunicator: Communicator {
 
     /// Initialises MPI. With `reduction: .allreduce` ranks that all run on one node sum by
     /// `MPI_Allreduce`, as ranks on several nodes do. Throws `.environment` if MPI cannot start.
-    public init(wait: Wait = .block, reduction: MPIReduction = .shared) throws {
+    public init(wait: Wait = .block, reduction: MPIReduction = .ordered) throws {
         guard MPI_Init(nil, nil) == shim_success() else {
             throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
         }
@@ -69,11 +73,12 @@ public final class MPICommunicator: Communicator {
                 MPI_Comm_size(same, &sharing)
                 MPI_Comm_free(&same)
             }
-            if local == size && size > 1 && reduction == .shared { self.node = node } else { MPI_Comm_free(&node) }
+            if local == size && size > 1 && reduction == .ordered { self.node = node } else { MPI_Comm_free(&node) }
         }
         ranksOnThisNode = Int(max(local, 1))
         ranksSharingCores = Int(max(sharing, 1))
         self.wait = wait
+        self.reduction = reduction
     }
 
     /// When every rank runs on this node: a slot of an MPI-3 shared-memory window
@@ -83,7 +88,10 @@ public final class MPICommunicator: Communicator {
     /// by `MPI_Allreduce`. Ranks cannot disagree on the path: a failed window allocation ends
     /// the job (MPI_ERRORS_ARE_FATAL). At most one shared reduction per communicator.
     public func makeStepReduction(count: Int) -> StepReduction {
-        guard let node, window == nil, count > 0 else { return OwnedStepReduction(count: count, communicator: self) }
+        guard let node, window == nil, count > 0 else {
+            return reduction == .allreduce || worldSize == 1 ? OwnedStepReduction(count: count, communicator: self)
+                : OrderedStepReduction(count: count, communicator: self)
+        }
         let stride = MemoryLayout<Float>.stride
         var base: UnsafeMutableRawPointer? = nil
         var window: MPI_Win? = shim_win_null()
@@ -149,6 +157,34 @@ public final class MPICommunicator: Communicator {
             if done != 0 { return }
             polls += 1
             if polls > 20 { usleep(20) }
+        }
+    }
+
+    /// Waits for `count` requests, as `wait` says.
+    func waitAll(_ requests: UnsafeMutablePointer<MPI_Request?>, count: Int32) {
+        switch wait {
+        case .block:
+            MPI_Waitall(count, requests, shim_statuses_ignore())
+        case .sleep:
+            var done: Int32 = 0, polls = 0
+            while true {
+                MPI_Testall(count, requests, &done, shim_statuses_ignore())
+                if done != 0 { return }
+                polls += 1
+                if polls > 20 { usleep(20) }
+            }
+        }
+    }
+
+    /// Every rank's floats `base[offsets[r] ..< offsets[r] + counts[r]]` to every rank, in place.
+    func allgatherInPlace(_ base: UnsafeMutablePointer<Float>, counts: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>) {
+        switch wait {
+        case .block:
+            MPI_Allgatherv(shim_in_place(), 0, shim_datatype_null(), base, counts, offsets, shim_float(), world)
+        case .sleep:
+            var request: MPI_Request? = nil
+            MPI_Iallgatherv(shim_in_place(), 0, shim_datatype_null(), base, counts, offsets, shim_float(), world, &request)
+            waitSleeping(&request)
         }
     }
 

@@ -43,8 +43,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Allreduce across machines) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes).")
     var mpiWait = MPICommunicator.Wait.block
 
-    @Option(help: "How MPI ranks that all run on one machine sum the step's gradients: shared (in an MPI-3 shared-memory window) | allreduce (MPI_Allreduce, as ranks on several machines always do).")
-    var mpiReduce = MPIReduction.shared
+    @Option(help: "How MPI ranks sum the step's gradients: ordered (in rank order, so N ranks on any machines sum bit for bit like N threads: in an MPI-3 shared-memory window when all run on one machine, else by a reduce-scatter in rank order and an allgather) | allreduce (MPI_Allreduce, in the order Open MPI picks; for comparison).")
+    var mpiReduce = MPIReduction.ordered
 
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")
     var profile = false

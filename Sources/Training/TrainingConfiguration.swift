@@ -26,7 +26,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var classes: Int?
     /// How MPI ranks that all run on one machine sum the step's buffer (ranks on several always
     /// use MPI_Allreduce).
-    public var mpiReduce = MPIReduction.shared
+    public var mpiReduce = MPIReduction.ordered
     /// Rank 0 writes the JSON Lines metrics here.
     public var metricsPath: String?
     /// A step record every this many steps (0: none).

@@ -43,11 +43,17 @@ public final class Watchdog: @unchecked Sendable {
         self.expire = expire
         let limit = timeout + extra
         let thread = Thread { [self] in
+            // A process that was itself stopped (SIGSTOP, a frozen VM) must not blame the others
+            // for the time it did not run: a tick that came far too late restarts the count.
+            var lastTick = monotonicSeconds(), resumed = 0.0
             while !stopped.load(ordering: .relaxed) {
                 usleep(500_000)
+                let now = monotonicSeconds()
+                if now - lastTick > 2 { resumed = now }
+                lastTick = now
                 let waiting = Wait(rawValue: what.load(ordering: .acquiring)) ?? .none
                 guard waiting != .none else { continue }
-                let waited = monotonicSeconds() - Double(bitPattern: since.load(ordering: .relaxed))
+                let waited = now - max(Double(bitPattern: since.load(ordering: .relaxed)), resumed)
                 guard waited > limit else { continue }
                 let at = waiting == .setup || waiting == .startingPoint ? "before the first step" : "at step \(step.load(ordering: .relaxed))"
                 expire("\(who): waited \(String(format: "%.0f", waited)) s for \(waiting.words) \(at), longer than --timeout \(String(format: "%g", timeout)) s: another rank stalled or is unreachable; ending the job")

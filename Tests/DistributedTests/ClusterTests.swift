@@ -49,39 +49,50 @@ final class ClusterTests: XCTestCase {
         try cluster(["mpirun", "-n", String(ranks), "--hostfile", hostfile, Launcher.trainer, "train"] + arguments)
     }
 
-    /// `hosts` × `slots` ranks, one BLAS thread each, against local mode on as many threads.
-    func assertMatchesLocalThreads(hosts: Int, slots: Int, bitIdentical: Bool,
+    /// `hosts` × `slots` ranks, one BLAS thread each, against local mode on as many threads: bit
+    /// for bit, since both add in rank order (`--mpi-reduce ordered`, the default); through
+    /// `MPI_Allreduce` (Open MPI's order) within rounding.
+    func assertMatchesLocalThreads(hosts: Int, slots: Int, reduce: String = "ordered",
                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let ranks = hosts * slots
         let hostfile = try up(hosts, slots: slots)
-        let distributed = try RunResult.train(label: "\(hosts) hosts × \(slots)", Self.job() + ["--log-every", "1", "--threads", "1"]) {
+        let distributed = try RunResult.train(label: "\(hosts) hosts × \(slots)",
+                                              Self.job() + ["--log-every", "1", "--threads", "1", "--mpi-reduce", reduce]) {
             try self.acrossHosts(ranks, hostfile: hostfile, $0)
         }
         let local = try RunResult.train(ranks: nil, Self.job() + ["--log-every", "1", "--threads", String(ranks)])
         XCTAssertEqual(distributed.losses.map(\.0), local.losses.map(\.0), file: file, line: line)
-        if bitIdentical {
+        if reduce == "ordered" {
             XCTAssertEqual(distributed.parameterBytes, local.parameterBytes, "\(hosts) hosts × \(slots): bit for bit", file: file, line: line)
+            XCTAssertEqual(distributed.losses.map(\.1), local.losses.map(\.1), "every logged loss", file: file, line: line)
         } else {
-            // Open MPI's allreduce adds in its own order: equal up to rounding (see README).
             let difference = sqrt(zip(local.parameters, distributed.parameters).map { ($0 - $1) * ($0 - $1) }.reduce(0, +))
             let norm = sqrt(local.parameters.map { $0 * $0 }.reduce(0, +))
             XCTAssertLessThanOrEqual(difference / norm, 1e-5, "\(hosts) hosts × \(slots): ‖Δθ‖ / ‖θ‖", file: file, line: line)
-            print("\(hosts) hosts × \(slots) ranks against \(ranks) threads: ‖Δθ‖ / ‖θ‖ = \(difference / norm)")
+            print("\(hosts) hosts × \(slots) ranks by MPI_Allreduce against \(ranks) threads: ‖Δθ‖ / ‖θ‖ = \(difference / norm)")
         }
     }
 
-    /// Two ranks on two hosts: a + b is b + a, so MPI_Allreduce's order cannot matter.
     func testTwoHostsOfOneRankAreBitIdenticalToTwoThreads() throws {
-        try assertMatchesLocalThreads(hosts: 2, slots: 1, bitIdentical: true)
+        try assertMatchesLocalThreads(hosts: 2, slots: 1)
     }
 
-    func testTwoHostsOfTwoRanksMatchFourThreads() throws {
-        try assertMatchesLocalThreads(hosts: 2, slots: 2, bitIdentical: false)
+    func testTwoHostsOfTwoRanksAreBitIdenticalToFourThreads() throws {
+        try assertMatchesLocalThreads(hosts: 2, slots: 2)
     }
 
     /// Three ranks: batches of 64 (and the last of 41) split unevenly.
-    func testThreeHostsOfOneRankMatchThreeThreads() throws {
-        try assertMatchesLocalThreads(hosts: 3, slots: 1, bitIdentical: false)
+    func testThreeHostsOfOneRankAreBitIdenticalToThreeThreads() throws {
+        try assertMatchesLocalThreads(hosts: 3, slots: 1)
+    }
+
+    func testFourHostsOfOneRankAreBitIdenticalToFourThreads() throws {
+        try assertMatchesLocalThreads(hosts: 4, slots: 1)
+    }
+
+    /// MPI_Allreduce stays for comparison: equal within rounding.
+    func testTwoHostsOfTwoRanksThroughMPIAllreduceMatchFourThreads() throws {
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, reduce: "allreduce")
     }
 
     /// The run says how its ranks sum, and each host's processes run under its own hostname.
@@ -89,7 +100,7 @@ final class ClusterTests: XCTestCase {
         let hostfile = try up(3, slots: 1)
         let outcome = try acrossHosts(3, hostfile: hostfile, ["--data", "xor", "--model", "logistic", "--epochs", "1"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
-        XCTAssertTrue(outcome.stderr.split(separator: "\n").first?.hasSuffix("3 MPI ranks (sum by MPI_Allreduce)") ?? false, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.split(separator: "\n").first?.hasSuffix("3 MPI ranks (sum in rank order, reduce-scatter + allgather)") ?? false, outcome.stderr)
         let names = try cluster(["mpirun", "-n", "3", "--hostfile", hostfile, "hostname"]).stdout
         XCTAssertEqual(names.split(separator: "\n").sorted(), ["h0", "h1", "h2"])
     }
@@ -120,7 +131,7 @@ final class ClusterTests: XCTestCase {
         try cluster(["up", "2"])
         let outcome = try cluster(["exec", "h0", "env", "TRAINER=" + Launcher.trainer, Self.repository + "/launch/train", "-n", "4", "--hostfile",
                                    Self.repository + "/launch/hostfile.example", "--data", "xor", "--epochs", "1"])
-        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum by MPI_Allreduce)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, reduce-scatter + allgather)"), outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("epoch 1/1"), outcome.stderr)
     }
 
@@ -135,7 +146,7 @@ final class ClusterTests: XCTestCase {
                                    "OMPI_MCA_plm=rsh", "bash", Self.repository + "/launch/slurm.sbatch",
                                    "--data", "xor", "--epochs", "1", "--checkpoint-dir", directory + "/ckpt"])
         try? FileManager.default.removeItem(atPath: Self.repository + "/metrics-7.jsonl")
-        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum by MPI_Allreduce)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, reduce-scatter + allgather)"), outcome.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/ckpt/latest"), outcome.stderr)
     }
 

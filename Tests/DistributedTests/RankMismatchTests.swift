@@ -50,8 +50,8 @@ final class RankMismatchTests: XCTestCase {
     /// Ranks that would sum in different ways (one in shared memory, one by MPI_Allreduce) would
     /// wait for each other forever: they stop before the first step.
     func testDifferentSumMethodStopsAllRanks() throws {
-        try assertUsageMismatch(["--mpi-reduce", "shared"], ["--mpi-reduce", "allreduce"],
-                                message: "--mpi-reduce is allreduce on some ranks and shared on others")
+        try assertUsageMismatch(["--mpi-reduce", "ordered"], ["--mpi-reduce", "allreduce"],
+                                message: "--mpi-reduce is allreduce on some ranks and ordered on others")
     }
 
     /// An error on one rank only (its data file is missing) ends every rank, printed once.
