@@ -10,9 +10,11 @@ import sys
 
 
 def per_rank():
-    """Threads for one rank under mpirun: cores / ranks on this node, at least 1 (as trainer)."""
+    """Threads for one rank under mpirun: the cores this process may run on (its CPU affinity)
+    / ranks on this node, at least 1 (as trainer)."""
     local = int(os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE", "1"))
-    return max(1, (os.cpu_count() or 1) // max(1, local))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, local))
 
 
 def flag(name, default):
