@@ -150,10 +150,14 @@ public final class MPICommunicator: Communicator {
 
     /// Tests `request` until it completes, sleeping briefly between tests after the first few.
     private func waitSleeping(_ request: inout MPI_Request?) {
-        var done: Int32 = 0
-        var polls = 0
+        withUnsafeMutablePointer(to: &request) { waitSleeping($0, count: 1) }
+    }
+
+    /// Tests `count` requests until all complete, sleeping briefly between tests after the first few.
+    private func waitSleeping(_ requests: UnsafeMutablePointer<MPI_Request?>, count: Int32) {
+        var done: Int32 = 0, polls = 0
         while true {
-            MPI_Test(&request, &done, shim_status_ignore())
+            MPI_Testall(count, requests, &done, shim_statuses_ignore())
             if done != 0 { return }
             polls += 1
             if polls > 20 { usleep(20) }
@@ -166,13 +170,7 @@ public final class MPICommunicator: Communicator {
         case .block:
             MPI_Waitall(count, requests, shim_statuses_ignore())
         case .sleep:
-            var done: Int32 = 0, polls = 0
-            while true {
-                MPI_Testall(count, requests, &done, shim_statuses_ignore())
-                if done != 0 { return }
-                polls += 1
-                if polls > 20 { usleep(20) }
-            }
+            waitSleeping(requests, count: count)
         }
     }
 

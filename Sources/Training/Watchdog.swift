@@ -12,11 +12,11 @@ import Synchronization
 public final class Watchdog: @unchecked Sendable {
     /// What a rank waits for.
     public enum Wait: Int, Sendable {
-        case none = 0, setup, startingPoint, reduction, evaluation
+        case idle = 0, setup, startingPoint, reduction, evaluation
 
         var words: String {
             switch self {
-            case .none: return "nothing"
+            case .idle: return "nothing"
             case .setup: return "the start-up agreement"
             case .startingPoint: return "the starting point from rank 0"
             case .reduction: return "the step's reduction"
@@ -51,8 +51,8 @@ public final class Watchdog: @unchecked Sendable {
                 let now = monotonicSeconds()
                 if now - lastTick > 2 { resumed = now }
                 lastTick = now
-                let waiting = Wait(rawValue: what.load(ordering: .acquiring)) ?? .none
-                guard waiting != .none else { continue }
+                let waiting = Wait(rawValue: what.load(ordering: .acquiring)) ?? .idle
+                guard waiting != .idle else { continue }
                 let waited = now - max(Double(bitPattern: since.load(ordering: .relaxed)), resumed)
                 guard waited > limit else { continue }
                 let at = waiting == .setup || waiting == .startingPoint ? "before the first step" : "at step \(step.load(ordering: .relaxed))"
@@ -73,7 +73,7 @@ public final class Watchdog: @unchecked Sendable {
         self.step.store(step, ordering: .relaxed)
         since.store(monotonicSeconds().bitPattern, ordering: .relaxed)
         what.store(wait.rawValue, ordering: .releasing)
-        defer { what.store(Wait.none.rawValue, ordering: .releasing) }
+        defer { what.store(Wait.idle.rawValue, ordering: .releasing) }
         return try body()
     }
 }

@@ -52,12 +52,12 @@ final class ClusterTests: XCTestCase {
     /// `hosts` × `slots` ranks, one BLAS thread each, against local mode on as many threads: bit
     /// for bit, since both add in rank order (`--mpi-reduce ordered`, the default); through
     /// `MPI_Allreduce` (Open MPI's order) within rounding.
-    func assertMatchesLocalThreads(hosts: Int, slots: Int, reduce: String = "ordered",
+    func assertMatchesLocalThreads(hosts: Int, slots: Int, reduce: String = "ordered", extra: [String] = [],
                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let ranks = hosts * slots
         let hostfile = try up(hosts, slots: slots)
         let distributed = try RunResult.train(label: "\(hosts) hosts × \(slots)",
-                                              Self.job() + ["--log-every", "1", "--threads", "1", "--mpi-reduce", reduce]) {
+                                              Self.job() + ["--log-every", "1", "--threads", "1", "--mpi-reduce", reduce] + extra) {
             try self.acrossHosts(ranks, hostfile: hostfile, $0)
         }
         let local = try RunResult.train(ranks: nil, Self.job() + ["--log-every", "1", "--threads", String(ranks)])
@@ -88,6 +88,11 @@ final class ClusterTests: XCTestCase {
 
     func testFourHostsOfOneRankAreBitIdenticalToFourThreads() throws {
         try assertMatchesLocalThreads(hosts: 4, slots: 1)
+    }
+
+    /// `--mpi-wait sleep` tests the same requests instead of blocking: the same sums.
+    func testSleepingWaitsSumTheSame() throws {
+        try assertMatchesLocalThreads(hosts: 3, slots: 1, extra: ["--mpi-wait", "sleep"])
     }
 
     /// MPI_Allreduce stays for comparison: equal within rounding.
