@@ -8,13 +8,14 @@ import Support
 /// a normal exit: Open MPI's launcher reports an exit without `MPI_Finalize` as a failure.
 public final class MPICommunicator: Communicator {
     /// How a rank waits for the others in the step's sum: at the two barriers of the shared-memory
-    /// sum (ranks on one node), or in `MPI_Allreduce` (across nodes).
+    /// sum (ranks on one node), for the chunks and the allgather of the ordered sum (across nodes),
+    /// or in `MPI_Allreduce` (`--mpi-reduce allreduce`).
     public enum Wait: String, Sendable, CaseIterable {
-        /// `MPI_Barrier` / `MPI_Allreduce` (Open MPI polls; with `--oversubscribe` it yields between
-        /// polls). The default: fastest measured here with a core per rank and with 4 ranks on 2
-        /// cores alike.
+        /// `MPI_Barrier` / `MPI_Waitall` / `MPI_Allgatherv` / `MPI_Allreduce` (Open MPI polls; with
+        /// `--oversubscribe` it yields between polls). The default: fastest measured here with a
+        /// core per rank and with 4 ranks on 2 cores alike.
         case block
-        /// `MPI_Ibarrier` / `MPI_Iallreduce`, then `MPI_Test` with a short sleep between tests: a
+        /// Their nonblocking forms, then `MPI_Test(all)` with a short sleep between tests: a
         /// waiting rank gives its core away. It won only while other processes loaded the machine;
         /// measured slower (1.14 vs 0.87–0.91 s/epoch, 4 ranks on 2 cores) on an idle one.
         case sleep

@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = MPIMode.auto
 
-    @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Allreduce across machines) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes).")
+    @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Waitall and MPI_Allgatherv in the ordered sum across machines, MPI_Allreduce with --mpi-reduce allreduce) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes).")
     var mpiWait = MPICommunicator.Wait.block
 
     @Option(help: "How MPI ranks sum the step's gradients: ordered (in rank order, so N ranks on any machines sum bit for bit like N threads: in an MPI-3 shared-memory window when all run on one machine, else by a reduce-scatter in rank order and an allgather) | allreduce (MPI_Allreduce, in the order Open MPI picks; for comparison).")
