@@ -51,8 +51,8 @@ public final class MPICommunicator: Communicator {
 
     public let wait: Wait
 
-    /// Initialises MPI. With `reduction: .allreduce` ranks that all run on one node sum by
-    /// `MPI_Allreduce`, as ranks on several nodes do. Throws `.environment` if MPI cannot start.
+    /// Initialises MPI; `reduction` says how the step sums (`makeStepReduction`). Throws
+    /// `.environment` if MPI cannot start.
     public init(wait: Wait = .block, reduction: MPIReduction = .ordered) throws {
         guard MPI_Init(nil, nil) == shim_success() else {
             throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
@@ -85,9 +85,11 @@ public final class MPICommunicator: Communicator {
     /// When every rank runs on this node: a slot of an MPI-3 shared-memory window
     /// (`MPI_Win_allocate_shared`), summed in shared memory, each rank adding up its chunk of
     /// every rank's slot in rank order (`RankOrderReduction`, as local mode's threads do)
-    /// between two barriers — no copies through MPI's transport. Else memory of its own, summed
-    /// by `MPI_Allreduce`. Ranks cannot disagree on the path: a failed window allocation ends
-    /// the job (MPI_ERRORS_ARE_FATAL). At most one shared reduction per communicator.
+    /// between two barriers — no copies through MPI's transport. Across nodes, memory of its own
+    /// summed in the same order by `OrderedStepReduction`; with `.allreduce`, by `MPI_Allreduce`.
+    /// Ranks cannot disagree on the path: `--mpi-reduce` is in the fingerprint, and a failed
+    /// window allocation ends the job (MPI_ERRORS_ARE_FATAL). At most one shared reduction per
+    /// communicator.
     public func makeStepReduction(count: Int) -> StepReduction {
         guard let node, window == nil, count > 0 else {
             return reduction == .allreduce || worldSize == 1 ? OwnedStepReduction(count: count, communicator: self)

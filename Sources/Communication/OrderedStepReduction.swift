@@ -19,8 +19,12 @@ final class OrderedStepReduction: StepReduction {
     /// The N terms of this rank's chunk, in rank order: its own chunk at `rank`, staging elsewhere.
     private let terms: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>
     private let requests: UnsafeMutableBufferPointer<MPI_Request?>
+    /// Rank r's chunk: `counts[r]` floats from `offsets[r]` (`evenShare`).
     private let counts: UnsafeMutableBufferPointer<Int32>, offsets: UnsafeMutableBufferPointer<Int32>
-    private let mine: Range<Int>
+    private var mine: Range<Int> {
+        let rank = communicator.rank
+        return Int(offsets[rank])..<Int(offsets[rank] + counts[rank])
+    }
     private static let tag: Int32 = 7
 
     init(count: Int, communicator: MPICommunicator) {
@@ -28,16 +32,6 @@ final class OrderedStepReduction: StepReduction {
         self.communicator = communicator
         values = .allocate(capacity: count)
         values.initialize(repeating: 0)
-        chunkCapacity = (0..<size).map { evenShare($0, of: count, parts: size).count }.max() ?? 0
-        staging = .allocate(capacity: max(1, size * chunkCapacity))
-        staging.initialize(repeating: 0)
-        mine = evenShare(rank, of: count, parts: size)
-        terms = .allocate(capacity: size)
-        for r in 0..<size {
-            terms[r] = UnsafeMutableRawPointer(r == rank ? values.baseAddress! + mine.lowerBound : staging.baseAddress! + r * chunkCapacity)
-        }
-        requests = .allocate(capacity: 2 * size)
-        requests.initialize(repeating: nil)
         counts = .allocate(capacity: size)
         offsets = .allocate(capacity: size)
         for r in 0..<size {
@@ -45,6 +39,15 @@ final class OrderedStepReduction: StepReduction {
             counts[r] = Int32(chunk.count)
             offsets[r] = Int32(chunk.lowerBound)
         }
+        chunkCapacity = Int(counts.max() ?? 0)
+        staging = .allocate(capacity: max(1, size * chunkCapacity))
+        staging.initialize(repeating: 0)
+        terms = .allocate(capacity: size)
+        for r in 0..<size {
+            terms[r] = UnsafeMutableRawPointer(r == rank ? values.baseAddress! + Int(offsets[r]) : staging.baseAddress! + r * chunkCapacity)
+        }
+        requests = .allocate(capacity: 2 * size)
+        requests.initialize(repeating: nil)
     }
 
     deinit {
@@ -56,6 +59,7 @@ final class OrderedStepReduction: StepReduction {
         let size = communicator.worldSize, rank = communicator.rank, world = communicator.world
         guard size > 1, let base = values.baseAddress else { return }
         // Reduce-scatter: every other rank's copy of my chunk in, my copy of theirs out.
+        let mine = self.mine
         var pending: Int32 = 0
         for r in 0..<size where r != rank {
             MPI_Irecv(staging.baseAddress! + r * chunkCapacity, Int32(mine.count), shim_float(), Int32(r), Self.tag, world,

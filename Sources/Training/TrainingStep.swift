@@ -51,6 +51,8 @@ final class TrainingStep {
     let optimizer: StochasticGradientDescent
     let batch: BatchBuffer<Float>
     let reduction: StepReduction
+    /// The statistics slots after the gradients in the reduction's buffer.
+    let statistics: UnsafeMutableBufferPointer<Float>
     let regularization: Regularization
     /// This epoch's time per phase (rank-local); `resetPhases` starts a new epoch.
     private(set) var phases = PhaseTimes()
@@ -62,6 +64,7 @@ final class TrainingStep {
         reduction = communicator.makeStepReduction(count: architecture.parameterCount + StepStatistics.slotCount)
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
                           gradientArena: reduction.values)
+        statistics = UnsafeMutableBufferPointer(rebasing: reduction.values[architecture.parameterCount...])
         optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum,
                                               nesterov: configuration.nesterov)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
@@ -88,15 +91,14 @@ final class TrainingStep {
         let t2 = monotonicSeconds()
         // 3. Backward: Σ ∇θ ℓ over this rank's rows into the gradient arena, and its statistics after it.
         let (lossSum, correct) = network.backward(features, labels: labels, rows: rows)
-        let slots = UnsafeMutableBufferPointer(rebasing: reduction.values[network.parameterCount...])
         StepStatistics(lossSum: Double(lossSum), correct: Double(correct), count: Double(rows), stop: stopRequested)
-            .pack(into: slots)
+            .pack(into: statistics)
         let t3 = monotonicSeconds()
         // 4. One sum over all ranks of [gradients | statistics].
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
         let t4 = monotonicSeconds()
         // 5. ∇J = sum / N + ∇R, then θ ← θ − η·∇J (with momentum: through v).
-        var global = StepStatistics(unpacking: slots)
+        var global = StepStatistics(unpacking: statistics)
         global.diverged = !(network.finishGradient(sampleCount: Float(global.count), regularization: regularization)
                             && global.lossSum.isFinite)
         if !global.diverged { optimizer.update(network.parameters, gradients: network.gradients, rate: rate) }
