@@ -66,10 +66,9 @@ final class ClusterTests: XCTestCase {
             XCTAssertEqual(distributed.parameterBytes, local.parameterBytes, "\(hosts) hosts × \(slots): bit for bit", file: file, line: line)
             XCTAssertEqual(distributed.losses.map(\.1), local.losses.map(\.1), "every logged loss", file: file, line: line)
         } else {
-            let difference = sqrt(zip(local.parameters, distributed.parameters).map { ($0 - $1) * ($0 - $1) }.reduce(0, +))
-            let norm = sqrt(local.parameters.map { $0 * $0 }.reduce(0, +))
-            XCTAssertLessThanOrEqual(difference / norm, 1e-5, "\(hosts) hosts × \(slots): ‖Δθ‖ / ‖θ‖", file: file, line: line)
-            print("\(hosts) hosts × \(slots) ranks by MPI_Allreduce against \(ranks) threads: ‖Δθ‖ / ‖θ‖ = \(difference / norm)")
+            let distance = relativeDistance(distributed.parameters, from: local.parameters)
+            XCTAssertLessThanOrEqual(distance, 1e-5, "\(hosts) hosts × \(slots): ‖Δθ‖ / ‖θ‖", file: file, line: line)
+            print("\(hosts) hosts × \(slots) ranks by MPI_Allreduce against \(ranks) threads: ‖Δθ‖ / ‖θ‖ = \(distance)")
         }
     }
 

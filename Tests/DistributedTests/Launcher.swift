@@ -39,6 +39,13 @@ enum Launcher {
     }
 }
 
+/// ‖a − b‖ / ‖b‖, in Float64: how far parameters `a` are from `b`, relative to b's size.
+func relativeDistance(_ a: [Float], from b: [Float]) -> Double {
+    let difference = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+    let norm = b.reduce(0.0) { $0 + Double($1) * Double($1) }
+    return (difference / norm).squareRoot()
+}
+
 /// What one finished run left behind: the final parameters and the logged losses.
 struct RunResult {
     let parameters: [Float]

@@ -30,11 +30,9 @@ final class WorldSizeResumeTests: XCTestCase {
         XCTAssertEqual(before.status, 0, before.stderr, file: file, line: line)
         let after = try Launcher.train(ranks: second, Self.job(epochs: 4) + ["--checkpoint-dir", split, "--resume", "latest"])
         XCTAssertEqual(after.status, 0, after.stderr, file: file, line: line)
-        let a = try parameters(whole), b = try parameters(split)
-        let difference = sqrt(zip(a, b).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +))
-        let norm = sqrt(a.map { Double($0) * Double($0) }.reduce(0, +))
-        XCTAssertLessThanOrEqual(difference / norm, 1e-6, "\(first) → \(second) ranks: ‖Δθ‖ / ‖θ‖", file: file, line: line)
-        print("\(first) → \(second) ranks: ‖Δθ‖ / ‖θ‖ = \(difference / norm)")
+        let distance = relativeDistance(try parameters(split), from: try parameters(whole))
+        XCTAssertLessThanOrEqual(distance, 1e-6, "\(first) → \(second) ranks: ‖Δθ‖ / ‖θ‖", file: file, line: line)
+        print("\(first) → \(second) ranks: ‖Δθ‖ / ‖θ‖ = \(distance)")
     }
 
     func testTwoRanksResumeOnThree() throws { try assertResumes(from: 2, to: 3) }
