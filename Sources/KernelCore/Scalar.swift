@@ -89,3 +89,27 @@ extension Double: Scalar {
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 }
+
+/// The kernels OpenBLAS runs, and a better choice when it fell back to generic ones.
+///
+/// A DYNAMIC_ARCH OpenBLAS picks its kernels by the CPU's model number when it loads, and a CPU
+/// newer than the library gets its SSE3 "Prescott" kernels: Debian 12's OpenBLAS 0.3.21 on an
+/// Intel Xeon of model 207 (Emerald Rapids), measured here, ran the default job's GEMMs 4.4×
+/// slower than with its SkylakeX kernels (2.56 vs 0.58 s/epoch, one thread). The choice can be
+/// changed only before the library loads, by `OPENBLAS_CORETYPE`.
+public enum BLASKernels {
+    /// OpenBLAS's name for the kernels it runs (`openblas_get_corename`), e.g. "SkylakeX".
+    public static var name: String { String(cString: openblas_get_corename()) }
+
+    /// Kernels OpenBLAS falls back to for a CPU it does not know.
+    static let fallbacks: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Unknown"]
+
+    /// The `OPENBLAS_CORETYPE` that runs faster kernels than `current` on a CPU with these
+    /// `flags` (as /proc/cpuinfo names them), or nil when `current` is OpenBLAS's own good choice.
+    public static func better(than current: String, cpuFlags flags: Set<String>) -> String? {
+        guard fallbacks.contains(current) else { return nil }
+        if flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+}

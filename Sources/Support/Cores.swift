@@ -19,3 +19,14 @@ public enum Cores {
     /// An identifier of the set of allowed cores: equal for processes allowed the same cores.
     public static var affinityFingerprint: UInt64 { cores_allowed_fingerprint() }
 }
+
+/// The CPU's feature flags as Linux names them (the `flags` line of /proc/cpuinfo: "avx2",
+/// "avx512f", …) — what the kernel lets processes use; empty where there is no such file.
+public enum CPUFlags {
+    public static func read(from path: String = "/proc/cpuinfo") -> Set<String> {
+        guard let bytes = try? FileIO.readAll(path), let text = String(validating: bytes, as: UTF8.self),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+}

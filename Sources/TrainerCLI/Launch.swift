@@ -1,4 +1,5 @@
 import Foundation
+import KernelCore
 import Support
 
 /// What the launcher told this process about the job it belongs to.
@@ -22,6 +23,22 @@ enum Launch {
         guard worldSize == 1, let (count, variable) = declaredTasks(environment) else { return }
         throw TrainerError(.environment, subject: variable,
                            "this process was started as one of \(count) tasks but finds itself alone (\(worldSize) rank): the copies would each train alone and write the same files; start them with srun --mpi=pmix or mpirun")
+    }
+
+    /// Starts this program again with `OPENBLAS_CORETYPE` set when OpenBLAS fell back to generic
+    /// kernels on a CPU it does not know (`BLASKernels`) — before anything else, so that a rank
+    /// under mpirun is the same process (same PID, environment, arguments) with fast GEMMs.
+    /// Returns when the kernels are OpenBLAS's own choice or the user's, or if exec fails.
+    static func useFastBLASKernels() {
+        guard getenv("OPENBLAS_CORETYPE") == nil,
+              let better = BLASKernels.better(than: BLASKernels.name, cpuFlags: CPUFlags.read()) else { return }
+        // The program's own path, not /proc/self/exe: the kernel names a process after the file
+        // it executes, and `pgrep trainer` (or a test) should still find it.
+        guard let path = realpath("/proc/self/exe", nil) else { return }
+        defer { free(path) }
+        setenv("OPENBLAS_CORETYPE", better, 1)
+        execv(path, CommandLine.unsafeArgv)
+        unsetenv("OPENBLAS_CORETYPE")
     }
 
     /// This machine's host name, for messages.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KernelCore
 import Support
 import Training
 
@@ -22,6 +23,7 @@ struct TrainerCommand: ParsableCommand {
 
     /// Runs the command; every error leaves as one line on stderr and a documented exit code.
     static func main() {
+        Launch.useFastBLASKernels()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The commands as a user runs them.
@@ -19,6 +20,24 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.contains("default: fashion-mnist"))
         XCTAssertTrue(outcome.stdout.contains("default: mlp:256-128:relu"))
         XCTAssertTrue(outcome.stdout.contains("default: 128"))
+    }
+
+    /// On a CPU with AVX2 the trainer never runs OpenBLAS's generic SSE3 kernels (which it picks
+    /// for CPUs newer than itself): it starts itself again with OPENBLAS_CORETYPE (`BLASKernels`).
+    func testTrainingRunsOpenBLASKernelsForThisCPU() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        let outcome = try ProcessRunner.Running(ProcessRunner.trainer, ["train", "--data", "xor", "--model", "logistic", "--epochs", "0"],
+                                                environment: environment).finish(timeout: 30)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let kernels = try XCTUnwrap(outcome.stderr.components(separatedBy: "OpenBLAS ").dropFirst().first?.split(separator: " ").first,
+                                    outcome.stderr)
+        print("trainer runs OpenBLAS's \(kernels) kernels; CPU flags avx2: \(flags.contains("avx2")), avx512f: \(flags.contains("avx512f"))")
+        if flags.isSuperset(of: ["avx2", "fma"]) {
+            XCTAssertFalse(["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Unknown"].contains(String(kernels)), outcome.stderr)
+        }
     }
 
     func testTrainOnSyntheticDataPrintsEpochLines() throws {
