@@ -41,8 +41,9 @@ let package = Package(
         ]),
         // Models: the model-spec language and building a network from it.
         .target(name: "Models", dependencies: ["Support", "KernelCore"]),
-        // Communicator: one allreduce per step; local and MPI implementations. Knows no models.
-        .target(name: "Communication", dependencies: ["Support", "CMPI"]),
+        // Communicator: the step's sum (exact or compressed); local and MPI implementations.
+        // Knows no models (GEMM from KernelCore for PowerSGD's factors).
+        .target(name: "Communication", dependencies: ["Support", "KernelCore", "CMPI"]),
         // Training: optimizer, learning-rate schedules, the step, the loop, metrics.
         .target(name: "Training", dependencies: [
             "Support", "Data", "Batching", "KernelCore", "Models", "Communication", "Checkpoint",

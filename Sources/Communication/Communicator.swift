@@ -1,3 +1,5 @@
+import Support
+
 /// What the training loop needs from its peers — and nothing about models: the step's sum over
 /// a flat buffer (`makeStepReduction`), sums, min/max agreement on 64-bit words, a broadcast of
 /// raw bytes, and the rank and world size.
@@ -39,17 +41,42 @@ public protocol StepReduction: AnyObject {
     var values: UnsafeMutableBufferPointer<Float> { get }
     /// Replaces `values` on every rank by the sum over all ranks. Collective.
     func sum()
+    /// The indices of `values` this rank sums for all (rank r: `evenShare(r, of: count, parts: N)`,
+    /// whatever the path): where a compressed sum keeps the rounding error of the sum itself.
+    var ownedChunk: Range<Int> { get }
+    /// `sum()` for a buffer whose first `prefix` values are bfloat16 numbers (`BFloat16`): S, the
+    /// sum in rank order, becomes bf16(S) there on every rank, and the rank owning index i adds
+    /// S − bf16(S) to `residual[i]`. The same bits whichever path sums (only the bytes on the
+    /// wire may be bfloat16). Collective.
+    func sumRoundingToBFloat16(prefix: Int, residual: UnsafeMutablePointer<Float>)
+    /// What this reduction carries from step to step (error-feedback residuals, warm starts);
+    /// empty for an exact sum.
+    var carried: CarriedState { get }
+}
+
+extension StepReduction {
+    public var carried: CarriedState { CarriedState() }
+
+    /// The definition: the exact sum in rank order, then bf16 rounding of the prefix, the
+    /// owner keeping the rounding error.
+    public func sumRoundingToBFloat16(prefix: Int, residual: UnsafeMutablePointer<Float>) {
+        sum()
+        guard let base = values.baseAddress else { return }
+        BFloat16.round(base, count: prefix, owned: ownedChunk.clamped(to: 0..<prefix), residual: residual)
+    }
 }
 
 /// A step reduction in memory of its own, summed by the communicator's `allreduceSum`.
 final class OwnedStepReduction: StepReduction {
     let values: UnsafeMutableBufferPointer<Float>
     let communicator: Communicator
+    let ownedChunk: Range<Int>
 
     init(count: Int, communicator: Communicator) {
         values = .allocate(capacity: count)
         values.initialize(repeating: 0)
         self.communicator = communicator
+        ownedChunk = evenShare(communicator.rank, of: count, parts: communicator.worldSize)
     }
 
     deinit { values.deallocate() }

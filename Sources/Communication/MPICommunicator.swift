@@ -120,10 +120,12 @@ public final class MPICommunicator: Communicator {
     final class SharedWindowReduction: StepReduction {
         let values: UnsafeMutableBufferPointer<Float>
         unowned let communicator: MPICommunicator
+        let ownedChunk: Range<Int>
 
         init(values: UnsafeMutableBufferPointer<Float>, communicator: MPICommunicator) {
             self.values = values
             self.communicator = communicator
+            ownedChunk = evenShare(communicator.rank, of: values.count, parts: communicator.worldSize)
         }
 
         func sum() { communicator.sumSharedSlots(count: values.count) }
@@ -179,12 +181,22 @@ public final class MPICommunicator: Communicator {
 
     /// Every rank's floats `base[offsets[r] ..< offsets[r] + counts[r]]` to every rank, in place.
     func allgatherInPlace(_ base: UnsafeMutablePointer<Float>, counts: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>) {
+        allgatherInPlace(UnsafeMutableRawPointer(base), counts: counts, offsets: offsets, type: shim_float())
+    }
+
+    /// Every rank's bytes `base[offsets[r] ..< offsets[r] + counts[r]]` to every rank, in place.
+    func allgatherInPlace(_ base: UnsafeMutableRawPointer, byteCounts: UnsafePointer<Int32>, byteOffsets: UnsafePointer<Int32>) {
+        allgatherInPlace(base, counts: byteCounts, offsets: byteOffsets, type: shim_byte())
+    }
+
+    private func allgatherInPlace(_ base: UnsafeMutableRawPointer, counts: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>,
+                                  type: MPI_Datatype) {
         switch wait {
         case .block:
-            MPI_Allgatherv(shim_in_place(), 0, shim_datatype_null(), base, counts, offsets, shim_float(), world)
+            MPI_Allgatherv(shim_in_place(), 0, shim_datatype_null(), base, counts, offsets, type, world)
         case .sleep:
             var request: MPI_Request? = nil
-            MPI_Iallgatherv(shim_in_place(), 0, shim_datatype_null(), base, counts, offsets, shim_float(), world, &request)
+            MPI_Iallgatherv(shim_in_place(), 0, shim_datatype_null(), base, counts, offsets, type, world, &request)
             waitSleeping(&request)
         }
     }

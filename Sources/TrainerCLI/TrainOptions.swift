@@ -1,4 +1,5 @@
 import ArgumentParser
+import Communication
 import Data
 import KernelCore
 import Models
@@ -44,6 +45,10 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "L2 strength λ₂, penalty λ₂/2·‖W‖² (weights only, biases exempt).")
     var l2 = 0.0
 
+    @Option(help: ArgumentHelp("What the step's sum sends: none (exact Float32) | bf16 (bfloat16 both ways, half the bytes) | powersgd:R (PowerSGD: each large weight gradient as rank-R factors).",
+                               discussion: "bf16 and powersgd keep what their compression left out and add it to the next step (error feedback); their state is in the checkpoint, so resume with as many ranks. Not exact: N ranks still compute what N threads do, but not what one does."))
+    var gradCompression = "none"
+
     @Option(parsing: .unconditional, help: "Random seed: parameter initialisation, epoch order and synthetic data.")
     var seed: UInt64 = 0
 
@@ -70,6 +75,7 @@ struct TrainOptions: ParsableArguments {
         if nesterov, momentum == 0 { throw TrainerError(.usage, subject: "--nesterov", "needs --momentum > 0") }
         c.regularization = Regularization(l1: l1, l2: l2)
         c.seed = seed
+        c.gradCompression = try GradientCompression(parsing: gradCompression)
         c.classes = classes
         try RunSettings.validate(c)
         return c

@@ -15,17 +15,30 @@ public enum ModelCheckpoint {
     public static let format = "trainer-checkpoint"
     public static let formatVersion = "1"
     public static let velocityTensor = "optimizer.velocity"
+    /// A compressed sum's state (`CarriedState`): rank r's part, and the part all ranks share.
+    public static func residualTensor(rank: Int) -> String { "compression.rank\(rank)" }
+    public static let sharedCompressionTensor = "compression.shared"
 
-    /// The checkpoint of `network` after `progress`, trained by `configuration` on `worldSize` ranks.
+    /// The checkpoint of `network` after `progress`, trained by `configuration` on `worldSize`
+    /// ranks; `carried`: every rank's part of a compressed sum's state, in rank order, and the
+    /// shared part.
     public static func encode(_ network: Network<Float>, velocity: UnsafeMutableBufferPointer<Float>,
                               configuration: TrainingConfiguration, data: PreparedData, progress: TrainingProgress,
-                              worldSize: Int) -> SafeTensors {
+                              worldSize: Int, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
         var tensors = network.architecture.tensorNames.map { tensor in
             TensorEntry(name: tensor.name, shape: tensor.shape,
                         floats: UnsafeBufferPointer(rebasing: network.parameters[tensor.range]))
         }
         if velocity.count == network.parameterCount, velocity.count > 0 {
             tensors.append(TensorEntry(name: velocityTensor, shape: [velocity.count], floats: UnsafeBufferPointer(velocity)))
+        }
+        for (rank, part) in carried.perRank.enumerated() where !part.isEmpty {
+            tensors.append(part.withUnsafeBufferPointer { TensorEntry(name: residualTensor(rank: rank), shape: [part.count], floats: $0) })
+        }
+        if !carried.shared.isEmpty {
+            tensors.append(carried.shared.withUnsafeBufferPointer {
+                TensorEntry(name: sharedCompressionTensor, shape: [carried.shared.count], floats: $0)
+            })
         }
         var metadata = RunSettings.metadata(configuration, data: data)
         metadata["format"] = format
@@ -54,6 +67,8 @@ public enum ModelCheckpoint {
         public let classes: Int?
         public let parameters: [Float]
         public let velocity: [Float]?
+        /// A compressed sum's state: each rank's part (rank order) and the shared part.
+        public let carried: (perRank: [[Float]], shared: [Float])
         public let progress: TrainingProgress
         public let metadata: [String: String]
         public let data: DataSource?
@@ -128,6 +143,7 @@ public enum ModelCheckpoint {
             }
             velocity = values
         }
+        let carried = try carriedState(file, metadata: m, fail: fail)
         var progress = TrainingProgress()
         progress.epochsCompleted = try integer("epoch", in: 0...Int(Int32.max))
         progress.stepInEpoch = try integer("step_in_epoch", in: 0...Int(Int32.max))
@@ -147,13 +163,43 @@ public enum ModelCheckpoint {
         }
         let data = m["data"].flatMap { try? DataSource(parsing: $0, flag: "data") }
         return Loaded(model: model, architecture: architecture, classes: classes, parameters: parameters,
-                      velocity: velocity, progress: progress, metadata: m, data: data)
+                      velocity: velocity, carried: carried, progress: progress, metadata: m, data: data)
+    }
+
+    /// A compressed run's state: with `grad_compression` other than none, one F32 vector per rank
+    /// of `world_size`, all of one length, and at most one shared vector.
+    static func carriedState(_ file: SafeTensors, metadata m: [String: String],
+                             fail: (String) -> TrainerError) throws -> (perRank: [[Float]], shared: [Float]) {
+        let compression = RunSettings.recorded("grad_compression")?.recorded(in: m) ?? "none"
+        guard compression != "none" else { return ([], []) }
+        guard let text = m["world_size"], let world = Int(text), (1...(1 << 20)).contains(world) else {
+            throw fail("metadata world_size is missing or not a whole number from 1 to \(1 << 20)")
+        }
+        func vector(_ name: String) throws -> [Float]? {
+            guard let entry = file[name] else { return nil }
+            guard entry.shape.count == 1, let values = entry.floats() else { throw fail("tensor \(name) must be a vector of F32") }
+            return values
+        }
+        var perRank: [[Float]] = []
+        for rank in 0..<world {
+            guard let part = try vector(residualTensor(rank: rank)) else {
+                throw fail("tensor \(residualTensor(rank: rank)) is missing: --grad-compression \(compression) keeps state for each of \(world) ranks")
+            }
+            guard part.count == perRank.first?.count ?? part.count else {
+                throw fail("tensor \(residualTensor(rank: rank)) has \(part.count) values, rank 0's \(perRank[0].count)")
+            }
+            perRank.append(part)
+        }
+        return (perRank, try vector(sharedCompressionTensor) ?? [])
     }
 }
 
 extension ModelCheckpoint.Loaded {
-    /// Throws `.usage` naming each flag whose value differs between the checkpoint and this run.
-    public func checkResumable(by configuration: TrainingConfiguration, data: PreparedData, source: String) throws {
+    /// Throws `.usage` naming each flag whose value differs between the checkpoint and this run
+    /// of `worldSize` ranks (which must be the checkpoint's when the sum is compressed: each
+    /// rank resumes its own state).
+    public func checkResumable(by configuration: TrainingConfiguration, data: PreparedData, source: String,
+                               worldSize: Int) throws {
         let differences = RunSettings.all.compactMap { setting -> String? in
             guard setting.resumeMustMatch, setting.key != nil else { return nil }
             let saved = setting.recorded(in: metadata) ?? "missing"
@@ -163,6 +209,10 @@ extension ModelCheckpoint.Loaded {
         guard differences.isEmpty else {
             throw TrainerError(.usage, subject: "--resume \(source)",
                                differences.joined(separator: "; ") + " (only --epochs, the checkpoint policy, metrics and threads may change on resume)")
+        }
+        if configuration.gradCompression != .none, carried.perRank.count != worldSize {
+            throw TrainerError(.usage, subject: "--resume \(source)",
+                               "--grad-compression \(configuration.gradCompression) keeps each rank's residuals: the checkpoint was written by \(carried.perRank.count) ranks but this run has \(worldSize) (resume with \(carried.perRank.count), or start afresh)")
         }
     }
 }

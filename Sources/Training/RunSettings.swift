@@ -108,6 +108,12 @@ public enum RunSettings {
         .flag("--l2", key: "l2", limits: .nonNegative) { String($0.regularization.l2) },
         .flag("--seed", key: "seed") { String($0.seed) },
         .flag("--mpi-reduce", key: nil, resume: false) { $0.mpiReduce.rawValue },
+        .flag("--grad-compression", key: "grad_compression", whenMissing: "none") { $0.gradCompression.description },
+        // A compressed sum's state is gathered from every rank when rank 0 writes a checkpoint,
+        // so all ranks must agree on when that is.
+        .flag("--checkpoint-dir and --checkpoint-every", key: nil, resume: false) {
+            $0.gradCompression == .none ? "any" : $0.checkpointDirectory == nil ? "none" : "every \($0.checkpointEvery) steps"
+        },
         .derived("the training data's sample count", key: "train_samples", limits: .whole(1...Int(Int32.max))) {
             String($0.train.count)
         },

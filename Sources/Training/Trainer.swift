@@ -73,7 +73,8 @@ public final class Trainer {
                 if let resume = configuration.resume,
                    let path = try CheckpointDirectory.resolveResume(resume, checkpointDirectory: configuration.checkpointDirectory) {
                     let file = try SafeTensors(contentsOf: path)
-                    try ModelCheckpoint.decode(file, source: path).checkResumable(by: configuration, data: data, source: path)
+                    try ModelCheckpoint.decode(file, source: path).checkResumable(by: configuration, data: data, source: path,
+                                                                                      worldSize: communicator.worldSize)
                     resumed = file
                 }
                 checkpoints = try configuration.checkpointDirectory.map {
@@ -101,13 +102,37 @@ public final class Trainer {
         let step = self.step
         start = try watchdog.waiting(.startingPoint) {
             try CheckpointBroadcast.startingPoint(resumed, network: step.network, velocity: step.optimizer.velocity,
-                                                  seed: configuration.seed, communicator: communicator)
+                                                  carried: step.reduction.carried, seed: configuration.seed,
+                                                  communicator: communicator)
         }
     }
 
-    /// The checkpoint of the model as it is now, at `progress`.
-    public func checkpoint(_ progress: TrainingProgress) -> SafeTensors {
+    /// The checkpoint of the model as it is now, at `progress`; `carried`: every rank's state of
+    /// a compressed sum (`gatherCarriedState`).
+    public func checkpoint(_ progress: TrainingProgress, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
         ModelCheckpoint.encode(network, velocity: step.optimizer.velocity, configuration: configuration,
-                               data: data, progress: progress, worldSize: communicator.worldSize)
+                               data: data, progress: progress, worldSize: communicator.worldSize, carried: carried)
+    }
+
+    /// Rank 0 writes the checkpoint of `progress` (when it writes checkpoints). With a compressed
+    /// sum every rank calls it — each rank's state reaches rank 0 first (`RunSettings` makes
+    /// the ranks agree on when that is).
+    func saveCheckpoint(_ progress: TrainingProgress) throws {
+        let carried = watchdog.waiting(.checkpointState, step: progress.globalStep) { gatherCarriedState() }
+        try checkpoints?.save(checkpoint(progress, carried: carried), globalStep: progress.globalStep)
+    }
+
+    /// Every rank's part of the compressed sum's state, in rank order, and the shared part — on
+    /// rank 0; elsewhere nothing. Collective when there is such state and a checkpoint to write.
+    func gatherCarriedState() -> (perRank: [[Float]], shared: [Float]) {
+        let state = step.reduction.carried
+        guard !state.isEmpty, configuration.checkpointDirectory != nil else { return ([], []) }
+        var perRank: [[Float]] = []
+        for rank in 0..<communicator.worldSize {
+            var part = rank == communicator.rank ? Array(state.perRank) : [Float](repeating: 0, count: state.perRank.count)
+            part.withUnsafeMutableBytes { communicator.broadcast($0, root: rank) }
+            if communicator.isRoot { perRank.append(part) }
+        }
+        return communicator.isRoot ? (perRank, Array(state.shared)) : ([], [])
     }
 }

@@ -24,9 +24,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// The number of classes; nil infers it from the training labels (largest + 1).
     public var classes: Int?
-    /// How MPI ranks that all run on one machine sum the step's buffer (ranks on several always
-    /// use MPI_Allreduce).
+    /// How MPI ranks sum the step's buffer: in rank order (a shared window on one machine, the
+    /// ordered reduce-scatter across machines) or by MPI_Allreduce.
     public var mpiReduce = MPIReduction.ordered
+    /// What the step's sum sends: exact Float32, bfloat16 or PowerSGD factors (with error feedback).
+    public var gradCompression = GradientCompression.none
     /// Rank 0 writes the JSON Lines metrics here.
     public var metricsPath: String?
     /// A step record every this many steps (0: none).

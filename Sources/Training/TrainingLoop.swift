@@ -39,13 +39,13 @@ extension Trainer {
                     try metrics?.write(StepRecord(step: progress.globalStep, epoch: epoch, loss: stats.meanLoss, lr: rate))
                 }
                 if stats.stop {
-                    try checkpoints?.save(checkpoint(progress), globalStep: progress.globalStep)
+                    try saveCheckpoint(progress)
                     if communicator.isRoot { logger.info("stopped on request after step \(progress.globalStep); checkpoint written") }
                     return TrainingSummary(epochs: records)
                 }
                 let every = configuration.checkpointEvery
                 if every > 0, progress.globalStep % every == 0, progress.stepInEpoch < plan.stepsPerEpoch {
-                    try checkpoints?.save(checkpoint(progress), globalStep: progress.globalStep)
+                    try saveCheckpoint(progress)
                 }
             }
             let trainingSeconds = Date().timeIntervalSince(started)
@@ -58,7 +58,7 @@ extension Trainer {
             records.append(record)
             try metrics?.write(record)
             progress.finishEpoch()
-            try checkpoints?.save(checkpoint(progress), globalStep: progress.globalStep)
+            try saveCheckpoint(progress)
             if communicator.isRoot { logger.info("\(record.line(of: configuration.epochs))") }
         }
         return TrainingSummary(epochs: records)

@@ -61,7 +61,10 @@ final class TrainingStep {
     /// of a global batch can have.
     init(_ architecture: Architecture, capacity: Int, featureCount: Int, configuration: TrainingConfiguration,
          communicator: Communicator) {
-        reduction = communicator.makeStepReduction(count: architecture.parameterCount + StepStatistics.slotCount)
+        let weights = architecture.layers.map { GradientMatrix(offset: $0.weightOffset, rows: $0.outputs, columns: $0.inputs) }
+        reduction = communicator.makeStepReduction(gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
+                                                   compression: configuration.gradCompression, matrices: weights,
+                                                   seed: configuration.seed)
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
                           gradientArena: reduction.values)
         statistics = UnsafeMutableBufferPointer(rebasing: reduction.values[architecture.parameterCount...])
@@ -94,7 +97,7 @@ final class TrainingStep {
         StepStatistics(lossSum: Double(lossSum), correct: Double(correct), count: Double(rows), stop: stopRequested)
             .pack(into: statistics)
         let t3 = monotonicSeconds()
-        // 4. One sum over all ranks of [gradients | statistics].
+        // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
         let t4 = monotonicSeconds()
         // 5. ∇J = sum / N + ∇R, then θ ← θ − η·∇J (with momentum: through v).

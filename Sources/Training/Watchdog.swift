@@ -12,7 +12,7 @@ import Synchronization
 public final class Watchdog: @unchecked Sendable {
     /// What a rank waits for.
     public enum Wait: Int, Sendable {
-        case idle = 0, setup, startingPoint, reduction, evaluation
+        case idle = 0, setup, startingPoint, reduction, evaluation, checkpointState
 
         var words: String {
             switch self {
@@ -21,6 +21,7 @@ public final class Watchdog: @unchecked Sendable {
             case .startingPoint: return "the starting point from rank 0"
             case .reduction: return "the step's reduction"
             case .evaluation: return "the evaluation's sums"
+            case .checkpointState: return "the ranks' compression state for a checkpoint"
             }
         }
     }

@@ -9,7 +9,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(outcome.status, 0)
         // "--lr <lr>", not a prefix of another flag such as --lr-schedule.
         for flag in ["--data", "--test-data", "--model", "--epochs", "--batch-size", "--lr", "--seed", "--metrics",
-                     "--lr-schedule", "--momentum", "--l1", "--l2", "--mpi", "--mpi-wait", "--mpi-reduce"] {
+                     "--lr-schedule", "--momentum", "--l1", "--l2", "--mpi", "--mpi-wait", "--mpi-reduce", "--grad-compression"] {
             XCTAssertTrue(outcome.stdout.contains("\(flag) <"), flag)
         }
         // Closed choices list their values (the help wraps lines: compare words).

@@ -52,15 +52,16 @@ final class ClusterTests: XCTestCase {
     /// `hosts` × `slots` ranks, one BLAS thread each, against local mode on as many threads: bit
     /// for bit, since both add in rank order (`--mpi-reduce ordered`, the default); through
     /// `MPI_Allreduce` (Open MPI's order) within rounding.
-    func assertMatchesLocalThreads(hosts: Int, slots: Int, reduce: String = "ordered", extra: [String] = [],
+    /// `both`: flags of both runs; `extra`: of the distributed one.
+    func assertMatchesLocalThreads(hosts: Int, slots: Int, reduce: String = "ordered", extra: [String] = [], both: [String] = [],
                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let ranks = hosts * slots
         let hostfile = try up(hosts, slots: slots)
         let distributed = try RunResult.train(label: "\(hosts) hosts × \(slots)",
-                                              Self.job() + ["--log-every", "1", "--threads", "1", "--mpi-reduce", reduce] + extra) {
+                                              Self.job() + both + ["--log-every", "1", "--threads", "1", "--mpi-reduce", reduce] + extra) {
             try self.acrossHosts(ranks, hostfile: hostfile, $0)
         }
-        let local = try RunResult.train(ranks: nil, Self.job() + ["--log-every", "1", "--threads", String(ranks)])
+        let local = try RunResult.train(ranks: nil, Self.job() + both + ["--log-every", "1", "--threads", String(ranks)])
         XCTAssertEqual(distributed.losses.map(\.0), local.losses.map(\.0), file: file, line: line)
         if reduce == "ordered" {
             XCTAssertEqual(distributed.parameterBytes, local.parameterBytes, "\(hosts) hosts × \(slots): bit for bit", file: file, line: line)
@@ -87,6 +88,14 @@ final class ClusterTests: XCTestCase {
 
     func testFourHostsOfOneRankAreBitIdenticalToFourThreads() throws {
         try assertMatchesLocalThreads(hosts: 4, slots: 1)
+    }
+
+    /// Compressed sums add in rank order too: their bytes on the wire across hosts (bfloat16
+    /// both ways; PowerSGD's factors) change nothing of what N threads compute.
+    func testCompressedSumsAcrossHostsAreBitIdenticalToThreads() throws {
+        try assertMatchesLocalThreads(hosts: 2, slots: 1, both: ["--grad-compression", "bf16"])
+        try assertMatchesLocalThreads(hosts: 3, slots: 1, both: ["--grad-compression", "bf16"])
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "powersgd:2"])
     }
 
     /// `--mpi-wait sleep` tests the same requests instead of blocking: the same sums.

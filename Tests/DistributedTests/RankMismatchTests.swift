@@ -54,6 +54,18 @@ final class RankMismatchTests: XCTestCase {
                                 message: "--mpi-reduce is allreduce on some ranks and ordered on others")
     }
 
+    /// Ranks that would compress differently, or (compressed) gather their state for checkpoints
+    /// at different steps, would wait for each other: they stop before the first step.
+    func testDifferentGradientCompressionOrCheckpointPolicyStopsAllRanks() throws {
+        try assertUsageMismatch(["--grad-compression", "bf16"], ["--grad-compression", "powersgd:2"],
+                                message: "--grad-compression is bf16 on some ranks and powersgd:2 on others")
+        let directory = try Launcher.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try assertUsageMismatch(["--grad-compression", "bf16", "--checkpoint-dir", directory, "--checkpoint-every", "5"],
+                                ["--grad-compression", "bf16", "--checkpoint-dir", directory],
+                                message: "--checkpoint-dir and --checkpoint-every is every 0 steps on some ranks and every 5 steps on others")
+    }
+
     /// An error on one rank only (its data file is missing) ends every rank, printed once.
     func testMissingFileOnOneRankStopsAllRanks() throws {
         let outcome = try mismatched(["--data", "xor", "--epochs", "1"], ["--data", "csv:/nonexistent/train.csv", "--epochs", "1"])

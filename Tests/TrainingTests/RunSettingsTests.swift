@@ -29,9 +29,9 @@ final class RunSettingsTests: XCTestCase {
         let loaded = try ModelCheckpoint.load(path)
         XCTAssertEqual(loaded.metadata["nesterov"], "true")
         let same = try configuration(nesterov: true)
-        XCTAssertNoThrow(try loaded.checkResumable(by: same, data: PreparedData(same), source: path))
+        XCTAssertNoThrow(try loaded.checkResumable(by: same, data: PreparedData(same), source: path, worldSize: 1))
         let other = try configuration(nesterov: false)
-        XCTAssertThrowsError(try loaded.checkResumable(by: other, data: PreparedData(other), source: path)) { error in
+        XCTAssertThrowsError(try loaded.checkResumable(by: other, data: PreparedData(other), source: path, worldSize: 1)) { error in
             XCTAssertEqual((error as? TrainerError)?.kind, .usage)
             XCTAssertTrue("\(error)".contains("--nesterov is true in the checkpoint but false now"), "\(error)")
         }
@@ -48,8 +48,8 @@ final class RunSettingsTests: XCTestCase {
         XCTAssertEqual(metadata.removeValue(forKey: "nesterov"), "false")
         let old = try ModelCheckpoint.decode(SafeTensors(tensors: file.tensors, metadata: metadata), source: "old")
         let plain = try configuration(nesterov: false), nesterov = try configuration(nesterov: true)
-        XCTAssertNoThrow(try old.checkResumable(by: plain, data: PreparedData(plain), source: "old"))
-        XCTAssertThrowsError(try old.checkResumable(by: nesterov, data: PreparedData(nesterov), source: "old"))
+        XCTAssertNoThrow(try old.checkResumable(by: plain, data: PreparedData(plain), source: "old", worldSize: 1))
+        XCTAssertThrowsError(try old.checkResumable(by: nesterov, data: PreparedData(nesterov), source: "old", worldSize: 1))
     }
 
     /// Every recorded setting is in every checkpoint, under its own key, with the run's value.
