@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Keep only the K newest checkpoints (0: keep all).")
     var keep = 0
 
-    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate and schedule, momentum (and --nesterov), regularisation and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
+    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate, schedule and warmup, optimizer (momentum, --nesterov, weight decay), regularisation, gradient compression and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
     var resume: String?
 
     @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: the cores this process may run on — its CPU affinity, as taskset, cgroups or Slurm's --cpus-per-task leave it — in local mode; under mpirun, those cores / the ranks on the node that share them, at least 1)")
@@ -155,3 +155,4 @@ enum MPIMode: String, ExpressibleByArgument, CaseIterable {
 
 extension MPICommunicator.Wait: ExpressibleByArgument {}
 extension MPIReduction: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}

@@ -30,8 +30,19 @@ struct TrainOptions: ParsableArguments {
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate η₀.")
     var learningRate = 0.1
 
-    @Option(help: "Learning-rate schedule: constant | step:EPOCHS:FACTOR | invtime:K (η₀ / (1 + K·step)).")
+    @Option(help: "Learning-rate schedule: constant | step:EPOCHS:FACTOR | invtime:K (η₀ / (1 + K·step)) | cosine[:FLOOR] (from η₀ after the warmup to FLOOR, default 0, at the last step of --epochs).")
     var lrSchedule = "constant"
+
+    @Option(help: "Linear warmup: the learning rate rises as (t + 1)/STEPS × the schedule's over the first STEPS steps.")
+    var warmup = 0
+
+    @Option(help: ArgumentHelp("The optimizer, in PyTorch's forms: sgd (with --momentum, --nesterov) | adam | adamw (β₁ 0.9, β₂ 0.999, ε 1e-8).",
+                               discussion: "Try adamw with --lr 0.001."))
+    var optimizer = OptimizerKind.sgd
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("AdamW's decoupled weight decay λ: θ ← θ·(1 − η·λ) before each Adam step, on every parameter. (default: 0.01, PyTorch's)",
+                                                          discussion: "Not part of the objective, unlike --l2 (λ₂/2·‖W‖² added to the loss, so its gradient λ₂·W passes through Adam's per-parameter scaling and shrinks weights unevenly); needs --optimizer adamw."))
+    var weightDecay: Double?
 
     @Option(parsing: .unconditional, help: "SGD momentum μ in [0, 1).")
     var momentum = 0.0
@@ -73,6 +84,16 @@ struct TrainOptions: ParsableArguments {
         c.momentum = momentum
         c.nesterov = nesterov
         if nesterov, momentum == 0 { throw TrainerError(.usage, subject: "--nesterov", "needs --momentum > 0") }
+        c.optimizer = optimizer
+        c.weightDecay = weightDecay
+        c.warmup = warmup
+        if optimizer != .sgd, momentum != 0 {
+            throw TrainerError(.usage, subject: "--momentum \(momentum)", "is SGD's; --optimizer \(optimizer) keeps its own moments (β₁ 0.9)")
+        }
+        if let weightDecay, optimizer != .adamw {
+            throw TrainerError(.usage, subject: "--weight-decay \(weightDecay)",
+                               "needs --optimizer adamw (with \(optimizer), use --l2, which is part of the objective)")
+        }
         c.regularization = Regularization(l1: l1, l2: l2)
         c.seed = seed
         c.gradCompression = try GradientCompression(parsing: gradCompression)

@@ -7,10 +7,11 @@ import Support
 /// How every rank reaches the same starting point, with no shared filesystem: rank 0's
 /// checkpoint as bytes to every rank, or rank 0's initial parameters.
 enum CheckpointBroadcast {
-    /// Fills `network` (and the momentum buffer `velocity`, and a compressed sum's `carried`
+    /// Fills `network` (and the optimizer's state buffers, and a compressed sum's `carried`
     /// state) from the checkpoint rank 0 resumes, if any, else from the initialisation of `seed`,
     /// on every rank; returns the progress to start from. Collective.
-    static func startingPoint(_ resumed: SafeTensors?, network: Network<Float>, velocity: UnsafeMutableBufferPointer<Float>,
+    static func startingPoint(_ resumed: SafeTensors?, network: Network<Float>,
+                              optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
                               carried: CarriedState, seed: UInt64, communicator: Communicator) throws -> TrainingProgress {
         // Whether rank 0 found a checkpoint to resume (with `--resume auto` there may be none).
         var resuming = [UInt8(resumed == nil ? 0 : 1)]
@@ -20,7 +21,7 @@ enum CheckpointBroadcast {
             communicator.broadcast(UnsafeMutableRawBufferPointer(network.parameters), root: 0)
             return TrainingProgress()
         }
-        return try restore(broadcast(resumed, from: communicator), into: network, velocity: velocity, carried: carried,
+        return try restore(broadcast(resumed, from: communicator), into: network, optimizerState: optimizerState, carried: carried,
                            rank: communicator.rank)
     }
 
@@ -34,17 +35,19 @@ enum CheckpointBroadcast {
         return try SafeTensors(decoding: bytes, source: "the checkpoint broadcast by rank 0")
     }
 
-    /// Puts a checkpoint's parameters and velocity into a network, and rank `rank`'s part and
+    /// Puts a checkpoint's parameters into a network and its optimizer state into
+    /// `optimizerState` (zero where it has none: a run without momentum), rank `rank`'s part and
     /// the shared part of its compression state into `carried`; returns its progress.
-    static func restore(_ file: SafeTensors, into network: Network<Float>, velocity: UnsafeMutableBufferPointer<Float>,
+    static func restore(_ file: SafeTensors, into network: Network<Float>,
+                        optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
                         carried: CarriedState, rank: Int) throws -> TrainingProgress {
         let loaded = try ModelCheckpoint.decode(file, source: "the checkpoint broadcast by rank 0")
         guard loaded.parameters.count == network.parameterCount else {
             throw TrainerError(.data, subject: "checkpoint", "has \(loaded.parameters.count) parameters, the model \(network.parameterCount)")
         }
         _ = network.parameters.update(fromContentsOf: loaded.parameters)
-        if velocity.count > 0 {
-            if let saved = loaded.velocity { _ = velocity.update(fromContentsOf: saved) } else { velocity.update(repeating: 0) }
+        for (name, values) in optimizerState {
+            if let saved = loaded.optimizerState[name] { _ = values.update(fromContentsOf: saved) } else { values.update(repeating: 0) }
         }
         if !carried.isEmpty {
             // The resume check made the world size and the compression the checkpoint's.

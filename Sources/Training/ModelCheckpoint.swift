@@ -8,13 +8,13 @@ import Support
 /// The mapping between a trained network and a safetensors checkpoint.
 ///
 /// Tensors: every parameter by its readable name (`layers.0.weight`, shape [outputs, inputs],
-/// F32) and, with momentum, the velocity as `optimizer.velocity`. Metadata: the format and its
+/// F32), the optimizer's state by the names `Optimizer.state` gives (e.g. `optimizer.velocity`,
+/// `optimizer.exp_avg`), a compressed sum's state (`compression.rank0` …). Metadata: the format and its
 /// version, the run's settings (those of `RunSettings.all` with a key), the progress
 /// (`TrainingProgress`), the world size at save and a CRC-32 of all tensor bytes.
 public enum ModelCheckpoint {
     public static let format = "trainer-checkpoint"
     public static let formatVersion = "1"
-    public static let velocityTensor = "optimizer.velocity"
     /// A compressed sum's state (`CarriedState`): rank r's part, and the part all ranks share.
     public static func residualTensor(rank: Int) -> String { "compression.rank\(rank)" }
     public static let sharedCompressionTensor = "compression.shared"
@@ -22,15 +22,15 @@ public enum ModelCheckpoint {
     /// The checkpoint of `network` after `progress`, trained by `configuration` on `worldSize`
     /// ranks; `carried`: every rank's part of a compressed sum's state, in rank order, and the
     /// shared part.
-    public static func encode(_ network: Network<Float>, velocity: UnsafeMutableBufferPointer<Float>,
+    public static func encode(_ network: Network<Float>, optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
                               configuration: TrainingConfiguration, data: PreparedData, progress: TrainingProgress,
                               worldSize: Int, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
         var tensors = network.architecture.tensorNames.map { tensor in
             TensorEntry(name: tensor.name, shape: tensor.shape,
                         floats: UnsafeBufferPointer(rebasing: network.parameters[tensor.range]))
         }
-        if velocity.count == network.parameterCount, velocity.count > 0 {
-            tensors.append(TensorEntry(name: velocityTensor, shape: [velocity.count], floats: UnsafeBufferPointer(velocity)))
+        for (name, values) in optimizerState where values.count == network.parameterCount {
+            tensors.append(TensorEntry(name: name, shape: [values.count], floats: UnsafeBufferPointer(values)))
         }
         for (rank, part) in carried.perRank.enumerated() where !part.isEmpty {
             tensors.append(part.withUnsafeBufferPointer { TensorEntry(name: residualTensor(rank: rank), shape: [part.count], floats: $0) })
@@ -66,7 +66,8 @@ public enum ModelCheckpoint {
         public let architecture: Architecture
         public let classes: Int?
         public let parameters: [Float]
-        public let velocity: [Float]?
+        /// The optimizer's state buffers present, by tensor name.
+        public let optimizerState: [String: [Float]]
         /// A compressed sum's state: each rank's part (rank order) and the shared part.
         public let carried: (perRank: [[Float]], shared: [Float])
         public let progress: TrainingProgress
@@ -136,12 +137,13 @@ public enum ModelCheckpoint {
                 try entry.copyFloats(into: UnsafeMutableBufferPointer(rebasing: buffer[range]), source: source)
             }
         }
-        var velocity: [Float]?
-        if let entry = file[velocityTensor] {
+        var optimizerState: [String: [Float]] = [:]
+        for name in [Optimizer.velocityTensor, Optimizer.firstMomentTensor, Optimizer.secondMomentTensor] {
+            guard let entry = file[name] else { continue }
             guard entry.shape == [architecture.parameterCount], let values = entry.floats() else {
-                throw fail("tensor \(velocityTensor) must be F32 of shape [\(architecture.parameterCount)]")
+                throw fail("tensor \(name) must be F32 of shape [\(architecture.parameterCount)]")
             }
-            velocity = values
+            optimizerState[name] = values
         }
         let carried = try carriedState(file, metadata: m, fail: fail)
         var progress = TrainingProgress()
@@ -163,7 +165,7 @@ public enum ModelCheckpoint {
         }
         let data = m["data"].flatMap { try? DataSource(parsing: $0, flag: "data") }
         return Loaded(model: model, architecture: architecture, classes: classes, parameters: parameters,
-                      velocity: velocity, carried: carried, progress: progress, metadata: m, data: data)
+                      optimizerState: optimizerState, carried: carried, progress: progress, metadata: m, data: data)
     }
 
     /// A compressed run's state: with `grad_compression` other than none, one F32 vector per rank

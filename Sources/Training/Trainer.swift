@@ -26,7 +26,7 @@ public struct TrainingSummary: Sendable {
 ///
 /// With one rank this is exactly single-process mini-batch SGD; with W ranks, the same
 /// arithmetic up to the order of floating-point additions. Its whole state is the parameters,
-/// the momentum buffer and a `TrainingProgress`, so a checkpoint resumes it bit for bit.
+/// the optimizer's state and a `TrainingProgress`, so a checkpoint resumes it bit for bit.
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let communicator: Communicator
@@ -101,7 +101,7 @@ public final class Trainer {
         testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
         let step = self.step
         start = try watchdog.waiting(.startingPoint) {
-            try CheckpointBroadcast.startingPoint(resumed, network: step.network, velocity: step.optimizer.velocity,
+            try CheckpointBroadcast.startingPoint(resumed, network: step.network, optimizerState: step.optimizer.state,
                                                   carried: step.reduction.carried, seed: configuration.seed,
                                                   communicator: communicator)
         }
@@ -110,7 +110,7 @@ public final class Trainer {
     /// The checkpoint of the model as it is now, at `progress`; `carried`: every rank's state of
     /// a compressed sum (`gatherCarriedState`).
     public func checkpoint(_ progress: TrainingProgress, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
-        ModelCheckpoint.encode(network, velocity: step.optimizer.velocity, configuration: configuration,
+        ModelCheckpoint.encode(network, optimizerState: step.optimizer.state, configuration: configuration,
                                data: data, progress: progress, worldSize: communicator.worldSize, carried: carried)
     }
 

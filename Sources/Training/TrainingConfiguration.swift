@@ -20,6 +20,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var momentum = 0.0
     /// Nesterov momentum: the step looks ahead along the velocity (needs momentum > 0).
     public var nesterov = false
+    public var optimizer = OptimizerKind.sgd
+    /// AdamW's decoupled weight decay λ; nil: PyTorch's default, 0.01 (only AdamW has one).
+    public var weightDecay: Double?
+    /// The learning rate rises linearly over this many first steps.
+    public var warmup = 0
     public var regularization = Regularization.none
     public var seed: UInt64 = 0
     /// The number of classes; nil infers it from the training labels (largest + 1).
@@ -46,4 +51,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var resume: String?
 
     public init() {}
+
+    /// λ as AdamW applies it (0 for the other optimizers).
+    public var effectiveWeightDecay: Double { optimizer == .adamw ? weightDecay ?? 0.01 : 0 }
 }

@@ -25,7 +25,8 @@ extension Trainer {
             while progress.stepInEpoch < plan.stepsPerEpoch {
                 let index = progress.stepInEpoch
                 rate = configuration.schedule.rate(base: configuration.learningRate, globalStep: progress.globalStep,
-                                                   stepsPerEpoch: plan.stepsPerEpoch)
+                                                   stepsPerEpoch: plan.stepsPerEpoch,
+                                                   totalSteps: configuration.epochs * plan.stepsPerEpoch, warmup: configuration.warmup)
                 let next = index + 1 < plan.stepsPerEpoch ? permutation[plan.slice(step: index + 1, rank: rank, worldSize: world)] : []
                 let stats = step.run(permutation[plan.slice(step: index, rank: rank, worldSize: world)], of: data.train,
                                      prefetching: next, rate: rate, stopRequested: stopRequested(),

@@ -1,4 +1,4 @@
-/// Where a run stands — with the parameters and the momentum buffer, everything a bit-exact
+/// Where a run stands — with the parameters and the optimizer's state, everything a bit-exact
 /// resume needs (the data order is a function of (seed, epoch), the rate of the global step).
 public struct TrainingProgress: Sendable, Equatable {
     public var epochsCompleted = 0

@@ -48,7 +48,7 @@ struct StepStatistics {
 /// buffer and the time of each phase. Allocates nothing.
 final class TrainingStep {
     let network: Network<Float>
-    let optimizer: StochasticGradientDescent
+    let optimizer: Optimizer
     let batch: BatchBuffer<Float>
     let reduction: StepReduction
     /// The statistics slots after the gradients in the reduction's buffer.
@@ -68,8 +68,8 @@ final class TrainingStep {
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
                           gradientArena: reduction.values)
         statistics = UnsafeMutableBufferPointer(rebasing: reduction.values[architecture.parameterCount...])
-        optimizer = StochasticGradientDescent(parameterCount: network.parameterCount, momentum: configuration.momentum,
-                                              nesterov: configuration.nesterov)
+        optimizer = Optimizer(configuration.optimizer, parameterCount: network.parameterCount, momentum: configuration.momentum,
+                              nesterov: configuration.nesterov, weightDecay: configuration.effectiveWeightDecay)
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
         regularization = configuration.regularization
     }
@@ -78,10 +78,11 @@ final class TrainingStep {
 
     /// The step on this rank's `samples` of `data` (and every other rank's), prefetching the rows
     /// of this rank's `next` samples while it computes; `stopRequested` is this rank's wish to
-    /// stop; `watchdog` bounds the wait for the other ranks in step number `globalStep`.
+    /// stop; `globalStep` numbers this step (1 for a run's first: the optimizer's t); `watchdog`
+    /// bounds the wait for the other ranks in it.
     /// Returns the global statistics.
     func run(_ samples: ArraySlice<Int32>, of data: Dataset, prefetching next: ArraySlice<Int32>,
-             rate: Double, stopRequested: Bool, globalStep: Int = 0, watchdog: Watchdog? = nil) -> StepStatistics {
+             rate: Double, stopRequested: Bool, globalStep: Int = 1, watchdog: Watchdog? = nil) -> StepStatistics {
         let t0 = monotonicSeconds()
         // 1. This rank's rows of the global batch: features rows × inputs, labels rows.
         batch.gather(from: data, indices: samples)
@@ -100,11 +101,11 @@ final class TrainingStep {
         // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
         let t4 = monotonicSeconds()
-        // 5. ∇J = sum / N + ∇R, then θ ← θ − η·∇J (with momentum: through v).
+        // 5. ∇J = sum / N + ∇R, then the optimizer's step (θ ← θ − η·∇J for plain SGD).
         var global = StepStatistics(unpacking: statistics)
         global.diverged = !(network.finishGradient(sampleCount: Float(global.count), regularization: regularization)
                             && global.lossSum.isFinite)
-        if !global.diverged { optimizer.update(network.parameters, gradients: network.gradients, rate: rate) }
+        if !global.diverged { optimizer.update(network.parameters, gradients: network.gradients, rate: rate, step: globalStep) }
         let t5 = monotonicSeconds()
         phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
         phases.allreduce += t4 - t3; phases.update += t5 - t4

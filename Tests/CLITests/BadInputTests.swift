@@ -99,7 +99,7 @@ final class BadInputTests: XCTestCase {
     func testMalformedNumbersAndUnknownFlags() throws {
         try assertFails(["train", "--epochs", "ten"], code: 64, mentions: ["--epochs", "ten"])
         try assertFails(["train", "--bogus"], code: 64, mentions: ["--bogus"])
-        try assertFails(["train", "--lr-schedule", "cosine"], code: 64, mentions: ["--lr-schedule", "cosine"])
+        try assertFails(["train", "--lr-schedule", "cosine:-1"], code: 64, mentions: ["--lr-schedule", "cosine:-1"])
         try assertFails(["train", "--data", "mnist"], code: 64, mentions: ["--data", "mnist"])
     }
 

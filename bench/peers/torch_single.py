@@ -3,6 +3,8 @@
 
     /usr/bin/python3 bench/peers/torch_single.py [--epochs 3] [--seed 0]
                                                  [--blas-threads CORES] [--torch-threads 1]
+                                                 [--optimizer sgd|adamw --lr LR --weight-decay λ]
+                                                 [--steps N --save-parameters FILE]
 
 Same job as trainer's default (see common.py), on all cores the way trainer's local mode uses
 them: the GEMMs on OpenBLAS with one thread per core (--blas-threads, default all cores), torch's
@@ -14,6 +16,10 @@ of ~1 s. `--torch-threads 2` reproduces that configuration.
 Prints one JSON line: {"impl", "ranks", "epoch_seconds", "test_accuracy", "allreduce_seconds": null,
 "peak_rss_mb"}. epoch_seconds is the training loop only (gather + forward + backward + update);
 the test evaluation after every epoch is not timed.
+--optimizer adamw (torch.optim.AdamW, its defaults but --lr and --weight-decay) with --steps N
+and --save-parameters FILE is the reference trainer's AdamW is tested against: after N steps it
+writes the parameters as float32 in trainer's layout (each layer's weight, outputs × inputs,
+then its bias) and stops.
 """
 import os
 import sys
@@ -56,11 +62,20 @@ def main():
     p = common.parser(__doc__)
     p.add_argument("--blas-threads", type=int, default=BLAS_THREADS)
     p.add_argument("--torch-threads", type=int, default=TORCH_THREADS)
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
+    p.add_argument("--lr", type=float, default=common.LR)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: run the epochs)")
+    p.add_argument("--save-parameters", help="write the parameters here (float32, trainer's layout) at the end")
     args = p.parse_args()
     torch.set_num_threads(args.torch_threads)
     train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in common.load(args.data))
     model = make_model(args.seed)
-    opt = torch.optim.SGD(model.parameters(), lr=common.LR, momentum=0, weight_decay=0)
+    if args.optimizer == "adamw":
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0, weight_decay=0)
+    steps = 0
     n = len(train_x)
     batches = common.global_batches(n)
     epoch_seconds, acc = [], None
@@ -74,10 +89,23 @@ def main():
             opt.zero_grad(set_to_none=False)
             loss.backward()
             opt.step()
+            steps += 1
+            if steps == args.steps:
+                break
+        if steps == args.steps:
+            break
         epoch_seconds.append(time.perf_counter() - started)
         acc = accuracy(model, test_x, test_y)
         print(f"torch_single: epoch {epoch + 1} {epoch_seconds[-1]:.3f} s test_accuracy {acc:.4f}",
               file=sys.stderr)
+    if args.save_parameters:
+        with open(args.save_parameters, "wb") as f:
+            for m in model:
+                if isinstance(m, nn.Linear):
+                    f.write(m.weight.detach().numpy().astype("<f4").tobytes())
+                    f.write(m.bias.detach().numpy().astype("<f4").tobytes())
+    if args.steps:
+        return
     common.report("torch_single", 1, epoch_seconds, acc, None, common.peak_rss_mb(),
                   torch_threads=torch.get_num_threads(), blas_threads=args.blas_threads,
                   torch=torch.__version__)

@@ -33,8 +33,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         return 0
     }
     guard loaded.parameters.count == loaded.architecture.parameterCount,
-          loaded.velocity.map({ $0.count == loaded.parameters.count }) ?? true else {
-        fuzzFailure("ModelCheckpoint.decode returned \(loaded.parameters.count) parameters, \(loaded.velocity?.count ?? -1) velocities "
+          loaded.optimizerState.values.allSatisfy({ $0.count == loaded.parameters.count }) else {
+        fuzzFailure("ModelCheckpoint.decode returned \(loaded.parameters.count) parameters, \(loaded.optimizerState.mapValues(\.count)) optimizer state "
                     + "for \(loaded.architecture.parameterCount)")
     }
     return 0

@@ -1,0 +1,99 @@
+import Foundation
+
+/// `--optimizer`: how a step turns the gradient g = ∇θ J into a change of θ.
+public enum OptimizerKind: String, Sendable, CaseIterable {
+    /// Mini-batch gradient descent (seeds 002, 003), with optional (Nesterov) momentum.
+    case sgd
+    /// Adam (Kingma & Ba, 2015).
+    case adam
+    /// AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+    case adamw
+}
+
+/// The optimizers, in PyTorch's forms (`torch.optim.SGD`, `Adam`, `AdamW`, their defaults
+/// β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸), t counting the steps taken, this one included:
+///
+///     sgd:    v ← μ·v + g,  θ ← θ − η·v            (μ = 0: θ ← θ − η·g; Nesterov: θ ← θ − η·(g + μ·v))
+///     adam:   m ← β₁·m + (1 − β₁)·g,  s ← β₂·s + (1 − β₂)·g²,
+///             θ ← θ − (η / (1 − β₁ᵗ)) · m / (√s / √(1 − β₂ᵗ) + ε)
+///     adamw:  θ ← θ·(1 − η·λ), then the adam step  (λ = --weight-decay, every parameter)
+///
+/// AdamW's decay is not part of the objective J, as `--l2` is: it shrinks θ by η·λ·θ outside
+/// the adaptive step, so every weight decays at the same rate whatever its gradient's scale.
+/// The state — v, or m and s — is one buffer each with the parameters' layout, allocated once;
+/// t is the run's global step, so a checkpoint's progress restores it.
+public final class Optimizer {
+    public let kind: OptimizerKind
+    public let momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Double
+    public let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    /// The state buffers with the names checkpoints give them: `optimizer.velocity` (SGD with
+    /// momentum), `optimizer.exp_avg` and `optimizer.exp_avg_sq` (Adam, AdamW).
+    public let state: [(name: String, values: UnsafeMutableBufferPointer<Float>)]
+
+    public static let velocityTensor = "optimizer.velocity"
+    public static let firstMomentTensor = "optimizer.exp_avg"
+    public static let secondMomentTensor = "optimizer.exp_avg_sq"
+
+    public init(_ kind: OptimizerKind = .sgd, parameterCount: Int, momentum: Double = 0, nesterov: Bool = false,
+                weightDecay: Double = 0) {
+        self.kind = kind
+        self.momentum = Float(momentum)
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        func buffer(_ name: String) -> (String, UnsafeMutableBufferPointer<Float>) {
+            let values = UnsafeMutableBufferPointer<Float>.allocate(capacity: parameterCount)
+            values.initialize(repeating: 0)
+            return (name, values)
+        }
+        switch kind {
+        case .sgd: state = momentum == 0 ? [] : [buffer(Self.velocityTensor)]
+        case .adam, .adamw: state = [buffer(Self.firstMomentTensor), buffer(Self.secondMomentTensor)]
+        }
+    }
+
+    deinit { state.forEach { $0.values.deallocate() } }
+
+    /// One update of `parameters` by `gradients` (same length) with learning rate `rate`, as
+    /// step number `step` (1 for the first).
+    public func update(_ parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
+                       rate: Double, step: Int) {
+        let eta = Float(rate), count = parameters.count
+        guard let theta = parameters.baseAddress, let g = gradients.baseAddress else { return }
+        switch kind {
+        case .sgd:
+            guard let v = state.first?.values.baseAddress else {
+                for i in 0..<count { theta[i] -= eta * g[i] }
+                return
+            }
+            let mu = momentum
+            if nesterov {
+                for i in 0..<count {
+                    v[i] = mu * v[i] + g[i]
+                    theta[i] -= eta * (g[i] + mu * v[i])
+                }
+            } else {
+                for i in 0..<count {
+                    v[i] = mu * v[i] + g[i]
+                    theta[i] -= eta * v[i]
+                }
+            }
+        case .adam, .adamw:
+            let m = state[0].values.baseAddress!, s = state[1].values.baseAddress!
+            let (b1, b2, eps) = (beta1, beta2, epsilon)
+            let t = Double(max(1, step))
+            // As PyTorch computes them: the bias corrections in double, then one Float each.
+            let stepSize = Float(rate / (1 - Foundation.pow(Double(b1), t)))
+            let correction2 = Float((1 - Foundation.pow(Double(b2), t)).squareRoot())
+            let decay = kind == .adamw ? Float(1 - rate * weightDecay) : 1
+            for i in 0..<count {
+                let gi = g[i]
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                s[i] = b2 * s[i] + (1 - b2) * gi * gi
+                let denominator = s[i].squareRoot() / correction2 + eps
+                theta[i] = theta[i] * decay - stepSize * (m[i] / denominator)
+            }
+        }
+    }
+}
