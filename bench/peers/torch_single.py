@@ -3,7 +3,8 @@
 
     /usr/bin/python3 bench/peers/torch_single.py [--epochs 3] [--seed 0]
                                                  [--blas-threads CORES] [--torch-threads 1]
-                                                 [--optimizer sgd|adamw --lr LR --weight-decay λ]
+                                                 [--optimizer sgd|adam|adamw --lr LR --weight-decay λ]
+                                                 [--activation relu|tanh|sigmoid]
                                                  [--steps N --save-parameters FILE]
 
 Same job as trainer's default (see common.py), on all cores the way trainer's local mode uses
@@ -16,8 +17,9 @@ of ~1 s. `--torch-threads 2` reproduces that configuration.
 Prints one JSON line: {"impl", "ranks", "epoch_seconds", "test_accuracy", "allreduce_seconds": null,
 "peak_rss_mb"}. epoch_seconds is the training loop only (gather + forward + backward + update);
 the test evaluation after every epoch is not timed.
---optimizer adamw (torch.optim.AdamW, its defaults but --lr and --weight-decay) with --steps N
-and --save-parameters FILE is the reference trainer's AdamW is tested against: after N steps it
+--optimizer adam|adamw (torch.optim.Adam/AdamW, their defaults but --lr and AdamW's --weight-decay)
+with --steps N and --save-parameters FILE is the reference trainer's Adam and AdamW are tested
+against (Tests/CLITests/TorchOptimizerTests.swift, with --activation tanh): after N steps it
 writes the parameters as float32 in trainer's layout (each layer's weight, outputs × inputs,
 then its bias) and stops.
 """
@@ -39,12 +41,15 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 
-def make_model(seed):
-    """784-256-128-10 ReLU, starting from trainer's initial parameters for `seed` (drawn like
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+def make_model(seed, activation="relu"):
+    """784-256-128-10 with `activation` (ReLU unless told), starting from trainer's initial parameters for `seed` (drawn like
     nn.Linear's default, U(±1/√fan_in), by trainer's generator)."""
     w = common.WIDTHS
-    model = nn.Sequential(nn.Linear(w[0], w[1]), nn.ReLU(), nn.Linear(w[1], w[2]), nn.ReLU(),
-                          nn.Linear(w[2], w[3]))
+    act = ACTIVATIONS[activation]
+    model = nn.Sequential(nn.Linear(w[0], w[1]), act(), nn.Linear(w[1], w[2]), act(), nn.Linear(w[2], w[3]))
     linears = [m for m in model if isinstance(m, nn.Linear)]
     with torch.no_grad():
         for linear, (weight, bias) in zip(linears, common.initial_parameters(seed)):
@@ -62,7 +67,8 @@ def main():
     p = common.parser(__doc__)
     p.add_argument("--blas-threads", type=int, default=BLAS_THREADS)
     p.add_argument("--torch-threads", type=int, default=TORCH_THREADS)
-    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
+    p.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], default="sgd")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--lr", type=float, default=common.LR)
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: run the epochs)")
@@ -70,8 +76,10 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.torch_threads)
     train_x, train_y, test_x, test_y = (torch.from_numpy(a) for a in common.load(args.data))
-    model = make_model(args.seed)
-    if args.optimizer == "adamw":
+    model = make_model(args.seed, args.activation)
+    if args.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    elif args.optimizer == "adamw":
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0, weight_decay=0)
