@@ -58,8 +58,8 @@ public struct CheckpointDirectory: Sendable {
         }
     }
 
-    /// The checkpoint file a `--resume` value names: `latest` (in `checkpointDirectory`), `auto`
-    /// (`latest` if there is one, else nil: start afresh), a directory (its `latest`), or a file.
+    /// The checkpoint file a `--resume` value names: `auto` (`latest` if there is one, else nil:
+    /// start afresh), or any value `resolve` takes.
     public static func resolveResume(_ value: String, checkpointDirectory: String?) throws -> String? {
         if value == "auto" {
             guard let checkpointDirectory else {
@@ -71,29 +71,38 @@ public struct CheckpointDirectory: Sendable {
         return try resolve(value, checkpointDirectory: checkpointDirectory)
     }
 
-    /// The checkpoint file a `--resume` value names: `latest` (in `checkpointDirectory`), a
-    /// directory (its `latest`), or a file.
+    /// The names of the pointer files a checkpoint directory may hold: each holds the name of a
+    /// checkpoint file beside it.
+    public static let pointerNames: Set<String> = ["latest", "best"]
+
+    /// The checkpoint file a `--resume` value names: `latest` or `best` (in `checkpointDirectory`),
+    /// a directory (its `latest`), a pointer file (`DIR/latest`, `DIR/best`) or a file.
     public static func resolve(_ value: String, checkpointDirectory: String?) throws -> String {
-        if value == "latest" {
+        if pointerNames.contains(value) {
             guard let checkpointDirectory else {
-                throw TrainerError(.usage, subject: "--resume latest", "needs --checkpoint-dir to say where latest is")
+                throw TrainerError(.usage, subject: "--resume \(value)", "needs --checkpoint-dir to say where \(value) is")
             }
-            return try resolve(checkpointDirectory, checkpointDirectory: nil)
+            return try follow(checkpointDirectory + "/" + value)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory) else {
             throw TrainerError(.noInput, subject: value, "no such checkpoint file or directory")
         }
-        guard isDirectory.boolValue else { return value }
-        let pointer = value + "/latest"
+        if isDirectory.boolValue { return try follow(value + "/latest") }
+        return pointerNames.contains((value as NSString).lastPathComponent) ? try follow(value) : value
+    }
+
+    /// The checkpoint file the pointer file `pointer` names, beside it.
+    static func follow(_ pointer: String) throws -> String {
         guard let text = try? String(contentsOfFile: pointer, encoding: .utf8) else {
-            throw TrainerError(.noInput, subject: pointer, "missing or unreadable: the directory has no latest checkpoint")
+            throw TrainerError(.noInput, subject: pointer, "missing or unreadable: the directory has no \((pointer as NSString).lastPathComponent) checkpoint")
         }
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, !name.contains("/"), name.count < 256 else {
             throw TrainerError(.data, subject: pointer, "does not name a checkpoint file")
         }
-        return value + "/" + name
+        let directory = (pointer as NSString).deletingLastPathComponent
+        return directory.isEmpty ? name : directory + "/" + name
     }
 }
 

@@ -85,6 +85,28 @@ final class CheckpointInputTests: XCTestCase {
         assertOneLineError(outcome, code: 64, mentions: ["--model is logistic in the checkpoint but mlp:8:relu:softmax now"])
     }
 
+    /// A resume with another optimizer, weight decay, warmup or schedule is refused naming both
+    /// values; `DIR/latest`, the pointer file itself, resumes like `DIR`.
+    func testResumeWithAnotherOptimizerOrScheduleNamesBothValues() throws {
+        let job = ["train", "--data", "xor", "--model", "mlp:4", "--quiet", "--optimizer", "adamw", "--lr", "0.01"]
+        let first = try TrainerProcess.run(job + ["--epochs", "1", "--checkpoint-dir", directory + "/adamw"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        for (flags, mention) in [
+            (["--optimizer", "adam"], "--optimizer is adamw in the checkpoint but adam now"),
+            (["--weight-decay", "0.1"], "--weight-decay is 0.01 in the checkpoint but 0.1 now"),
+            (["--warmup", "5"], "--warmup is 0 in the checkpoint but 5 now"),
+            (["--lr-schedule", "cosine:0.1"], "--lr-schedule is constant in the checkpoint but cosine:0.1 now"),
+        ] {
+            let outcome = try TrainerProcess.run(job + ["--epochs", "2", "--checkpoint-dir", directory + "/other",
+                                                        "--resume", directory + "/adamw/latest"] + flags)
+            assertOneLineError(outcome, code: 64, mentions: [mention], context: flags.joined(separator: " "))
+        }
+        let resumed = try TrainerProcess.run(job + ["--epochs", "2", "--checkpoint-dir", directory + "/adamw",
+                                                    "--resume", directory + "/adamw/latest"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try ModelCheckpoint.load(try CheckpointDirectory.resolve(directory + "/adamw", checkpointDirectory: nil)).progress.epochsCompleted, 2)
+    }
+
     /// `inspect` prints every setting of the settings table a checkpoint records, `--nesterov`
     /// among them — and for a checkpoint from before it existed, its default.
     func testInspectPrintsEveryRecordedSetting() throws {

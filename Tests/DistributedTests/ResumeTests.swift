@@ -12,10 +12,16 @@ final class ResumeTests: XCTestCase {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "no Fashion-MNIST")
     }
 
-    /// The default job for `epochs` epochs with momentum, so the optimizer state matters too.
-    static func job(epochs: Int) -> [String] {
-        ["--epochs", String(epochs), "--momentum", "0.9", "--lr", "0.05", "--log-every", "0", "--quiet"]
+    /// The default job for `epochs` epochs with `optimizer`'s flags (momentum unless told), so the
+    /// optimizer state matters too.
+    static func job(epochs: Int, optimizer: [String] = momentum) -> [String] {
+        ["--epochs", String(epochs), "--log-every", "0", "--quiet"] + optimizer
     }
+    static let momentum = ["--momentum", "0.9", "--lr", "0.05"]
+    /// AdamW's two moments and step count, a warmup that ends inside epoch 1 and a cosine decay
+    /// over the whole run: state a resume must restore, and a rate that changes every step.
+    static let adamWWarmupCosine = ["--optimizer", "adamw", "--lr", "0.002", "--weight-decay", "0.05",
+                                    "--warmup", "300", "--lr-schedule", "cosine:0.05"]
     static let stepsPerEpoch = 469
 
     /// The command line of `trainer train` alone (ranks nil) or under mpirun.
@@ -31,10 +37,10 @@ final class ResumeTests: XCTestCase {
         return try SafeTensors(contentsOf: path)
     }
 
-    static func uninterrupted(ranks: Int?, epochs: Int) throws -> SafeTensors {
+    static func uninterrupted(ranks: Int?, job: [String]) throws -> SafeTensors {
         let directory = try Launcher.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (program, arguments) = command(ranks: ranks, job(epochs: epochs) + ["--checkpoint-dir", directory])
+        let (program, arguments) = command(ranks: ranks, job + ["--checkpoint-dir", directory])
         let outcome = try ProcessRunner.run(program, arguments, timeout: 120)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         return try finalCheckpoint(directory)
@@ -42,12 +48,13 @@ final class ResumeTests: XCTestCase {
 
     /// SIGTERM at a random moment — to the trainer, to mpirun (which forwards it) or to one
     /// rank — then resume; the final bytes equal the uninterrupted run's.
-    func assertStopAndResumeIsExact(ranks: Int?, signalMPIRun: Bool, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertStopAndResumeIsExact(ranks: Int?, signalMPIRun: Bool, optimizer: [String] = momentum,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
         // mpirun passes a SIGTERM on to the ranks about 2 s after it gets it (Open MPI 4.1,
         // measured), longer than 3 epochs of the default job take now: that case runs 8.
         let epochs = signalMPIRun ? 8 : 3, totalSteps = epochs * Self.stepsPerEpoch
-        let job = Self.job(epochs: epochs)
-        let reference = try Self.uninterrupted(ranks: ranks, epochs: epochs)
+        let job = Self.job(epochs: epochs, optimizer: optimizer)
+        let reference = try Self.uninterrupted(ranks: ranks, job: job)
         let directory = try Launcher.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var stoppedAt = totalSteps
@@ -90,6 +97,11 @@ final class ResumeTests: XCTestCase {
 
     func testStopAndResumeInLocalModeIsBitwiseExact() throws {
         try assertStopAndResumeIsExact(ranks: nil, signalMPIRun: false)
+    }
+
+    func testStopAndResumeWithAdamWWarmupAndCosineIsBitwiseExact() throws {
+        try assertStopAndResumeIsExact(ranks: nil, signalMPIRun: false, optimizer: Self.adamWWarmupCosine)
+        try assertStopAndResumeIsExact(ranks: 2, signalMPIRun: false, optimizer: Self.adamWWarmupCosine)
     }
 
     func testStopAndResumeOnTwoRanksIsBitwiseExact() throws {
