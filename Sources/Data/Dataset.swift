@@ -31,4 +31,22 @@ public struct Dataset: Sendable {
         self.storage = storage
         self.labels = labels
     }
+
+    /// The samples `rows` (ascending positions in 0..<count), in that order, as a data set called `name`.
+    public func subset(_ rows: [Int], name: String) -> Dataset {
+        let width = featureCount
+        let storage: FeatureStorage
+        switch self.storage {
+        case .bytes(let bytes, let scale):
+            var kept = [UInt8](); kept.reserveCapacity(rows.count * width)
+            for row in rows { kept.append(contentsOf: bytes[(row * width)..<((row + 1) * width)]) }
+            storage = .bytes(kept, scale: scale)
+        case .floats(let floats):
+            var kept = [Float](); kept.reserveCapacity(rows.count * width)
+            for row in rows { kept.append(contentsOf: floats[(row * width)..<((row + 1) * width)]) }
+            storage = .floats(kept)
+        }
+        return Dataset(name: name, count: rows.count, featureCount: width, storage: storage,
+                       labels: rows.map { labels[$0] }, labelSource: labelSource)
+    }
 }

@@ -43,11 +43,12 @@ extension Activation {
     }
 
     /// Backward, fused with the bias gradient: turns dL/da into dL/dz = dL/da ⊙ g′ in place
-    /// (seed 003, δ⁽ʰ⁻¹⁾ = σ′(a⁽ʰ⁻¹⁾) ∘ (W⁽ʰ⁾)ᵀδ⁽ʰ⁾) and writes `biasGradient[c] = Σ_r dL/dz[r][c]`.
+    /// (seed 003, δ⁽ʰ⁻¹⁾ = σ′(a⁽ʰ⁻¹⁾) ∘ (W⁽ʰ⁾)ᵀδ⁽ʰ⁾) and writes `biasGradient[c] = Σ_r dL/dz[r][c]`
+    /// (`accumulate`: adds it to what `biasGradient` holds).
     @inlinable
     public func backward<T: Scalar>(
         _ delta: UnsafeMutablePointer<T>, output a: UnsafePointer<T>, rows: Int, cols: Int,
-        biasGradient: UnsafeMutablePointer<T>
+        biasGradient: UnsafeMutablePointer<T>, accumulate: Bool = false
     ) {
         switch self {
         case .identity: break
@@ -55,7 +56,7 @@ extension Activation {
         case .sigmoid: Activation.scaleByDerivative(delta, a, rows * cols) { y in y * (1 - y) }
         case .tanh: Activation.scaleByDerivative(delta, a, rows * cols) { y in 1 - y * y }
         }
-        biasGradient.update(repeating: 0, count: cols)
+        if !accumulate { biasGradient.update(repeating: 0, count: cols) }
         for r in 0..<rows {
             let d = UnsafePointer(delta + r * cols)
             for c in 0..<cols { biasGradient[c] += d[c] }

@@ -104,19 +104,22 @@ public final class Network<T: Scalar> {
         }
     }
 
-    /// Backward pass after `forward` on the same batch: writes Σᵢ ∇θ ℓᵢ into `gradients` and
-    /// returns Σᵢ ℓᵢ and how many of the rows the scores classify right (0 for regression).
-    /// With `rows == 0` the gradient, the loss and the count are zero.
+    /// Backward pass after `forward` on the same batch: writes Σᵢ ∇θ ℓᵢ into `gradients` (with
+    /// `accumulate`, adds it to what they hold: micro-batches of one step) and returns Σᵢ ℓᵢ and
+    /// how many of the rows the scores classify right (0 for regression). With `rows == 0` the
+    /// gradient's part, the loss and the count are zero.
     ///
     /// Per layer (seed 003, "Backpropagation formula"): ∂/∂W = δᵀ x, ∂/∂b = Σᵢ δᵢ, and the δ of
     /// the layer below is g′(a) ∘ (δ W).
     @inlinable
     @discardableResult
-    public func backward(_ batch: UnsafePointer<T>, labels: UnsafePointer<T>, rows: Int) -> (lossSum: T, correct: Int) {
+    public func backward(_ batch: UnsafePointer<T>, labels: UnsafePointer<T>, rows: Int,
+                         accumulate: Bool = false) -> (lossSum: T, correct: Int) {
         guard rows > 0 else {
-            gradients.update(repeating: 0)
+            if !accumulate { gradients.update(repeating: 0) }
             return (0, 0)
         }
+        let beta: T = accumulate ? 1 : 0
         let layers = architecture.layers, last = layers.count - 1
         let k = architecture.outputCount
         // ℓ and ∂ℓ/∂s from the scores s (rows × k).
@@ -126,7 +129,7 @@ public final class Network<T: Scalar> {
         let w = UnsafePointer(parameters.baseAddress!), g = gradients.baseAddress!
         // Output layer: δ = ∂ℓ/∂s, the bias gradient its column sums.
         Activation.identity.backward(scoreGradient, output: scores, rows: rows, cols: k,
-                                     biasGradient: g + layers[last].biasOffset)
+                                     biasGradient: g + layers[last].biasOffset, accumulate: accumulate)
         var delta = scoreGradient
         var spare = (deltas.0, deltas.1)
         for index in stride(from: last, through: 0, by: -1) {
@@ -135,7 +138,7 @@ public final class Network<T: Scalar> {
             T.gemm(transA: true, transB: false, m: layer.outputs, n: layer.inputs, k: rows,
                    alpha: 1, a: delta, lda: layer.outputs,
                    b: layerInput(index, batch: batch), ldb: layer.inputs,
-                   beta: 0, c: g + layer.weightOffset, ldc: layer.inputs)
+                   beta: beta, c: g + layer.weightOffset, ldc: layer.inputs)
             guard index > 0 else { break }
             let below = layers[index - 1], next = spare.0
             // δ W: (rows × outputs)(outputs × inputs) → rows × inputs, then ∘ g′ of the layer below
@@ -144,7 +147,7 @@ public final class Network<T: Scalar> {
                    b: w + layer.weightOffset, ldb: layer.inputs,
                    beta: 0, c: next, ldc: layer.inputs)
             below.activation.backward(next, output: outputs[index - 1], rows: rows, cols: below.outputs,
-                                      biasGradient: g + below.biasOffset)
+                                      biasGradient: g + below.biasOffset, accumulate: accumulate)
             delta = next
             spare = (spare.1, spare.0)
         }

@@ -28,6 +28,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Keep only the K newest checkpoints (0: keep all).")
     var keep = 0
 
+    @Flag(help: "With --validation: a `best` file in --checkpoint-dir names the epoch-end checkpoint of the lowest validation loss so far; --keep never deletes it (evaluate or resume it as DIR/best).")
+    var keepBest = false
+
     @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate, schedule and warmup, optimizer (momentum, --nesterov, weight decay), regularisation, gradient compression and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
     var resume: String?
 
@@ -63,6 +66,8 @@ struct TrainCommand: ParsableCommand {
         try require(keep >= 0, "--keep \(keep)", "must be ≥ 0")
         try require(checkpointDir != nil || checkpointEvery == 0, "--checkpoint-every", "needs --checkpoint-dir")
         try require(checkpointDir != nil || keep == 0, "--keep", "needs --checkpoint-dir")
+        try require(checkpointDir != nil || !keepBest, "--keep-best", "needs --checkpoint-dir")
+        try require(options.validation > 0 || !keepBest, "--keep-best", "needs --validation N (the best checkpoint is the one of the lowest validation loss)")
     }
 
     func run() throws {
@@ -72,6 +77,7 @@ struct TrainCommand: ParsableCommand {
         configuration.checkpointDirectory = checkpointDir
         configuration.checkpointEvery = checkpointEvery
         configuration.keepCheckpoints = keep
+        configuration.keepBest = keepBest
         configuration.resume = resume
         configuration.profile = profile
         configuration.mpiReduce = mpiReduce

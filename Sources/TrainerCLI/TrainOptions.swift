@@ -27,6 +27,9 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Global batch size: samples per step over all ranks (the last batch of an epoch may be smaller).")
     var batchSize = 128
 
+    @Option(parsing: .unconditional, help: "Each rank walks its slice of a global batch in pieces of at most M rows, summing their gradients before the step's one reduction: the same step (up to rounding: the GEMMs see other shapes), with memory for M rows. (default: 0, the whole slice at once)")
+    var microBatch = 0
+
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate η₀.")
     var learningRate = 0.1
 
@@ -63,6 +66,9 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Random seed: parameter initialisation, epoch order and synthetic data.")
     var seed: UInt64 = 0
 
+    @Option(parsing: .unconditional, help: "Hold out N training samples, chosen by --seed, as a validation set: never trained on, its loss and accuracy reported after every epoch (select on validation, report test).")
+    var validation = 0
+
     @Option(parsing: .unconditional, help: "Number of classes. (default: largest training label + 1)")
     var classes: Int?
 
@@ -79,6 +85,7 @@ struct TrainOptions: ParsableArguments {
         c.model = try ModelSpec(parsing: model, flag: "--model")
         c.epochs = epochs
         c.batchSize = batchSize
+        c.microBatch = microBatch
         c.learningRate = learningRate
         c.schedule = try LearningRateSchedule(parsing: lrSchedule)
         c.momentum = momentum
@@ -98,6 +105,7 @@ struct TrainOptions: ParsableArguments {
         c.seed = seed
         c.gradCompression = try GradientCompression(parsing: gradCompression)
         c.classes = classes
+        c.validation = validation
         try RunSettings.validate(c)
         return c
     }

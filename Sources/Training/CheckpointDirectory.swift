@@ -25,7 +25,7 @@ public struct CheckpointDirectory: Sendable {
         }
         try FileIO.probeWritable(directory: path, subject: path)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        where name.contains(".tmp-") && (name.hasPrefix(Self.prefix) || name.hasPrefix("latest")) {
+        where name.contains(".tmp-") && (name.hasPrefix(Self.prefix) || name.hasPrefix("latest") || name.hasPrefix("best")) {
             try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }
@@ -33,14 +33,16 @@ public struct CheckpointDirectory: Sendable {
     /// The name of the checkpoint after global step `globalStep`: `ckpt-%08d.safetensors`.
     public static func fileName(globalStep: Int) -> String { String(format: "\(prefix)%08d\(suffix)", globalStep) }
 
-    /// Writes `checkpoint` for `globalStep`, points `latest` at it, then deletes all but the
-    /// `keep` newest checkpoints (0 keeps all). Returns the file's path.
+    /// Writes `checkpoint` for `globalStep`, points `latest` at it (and `best`, when `best`), then
+    /// deletes all but the `keep` newest checkpoints (0 keeps all) — never the one `best` names.
+    /// Returns the file's path.
     @discardableResult
-    public func save(_ checkpoint: SafeTensors, globalStep: Int, keep: Int = 0) throws -> String {
+    public func save(_ checkpoint: SafeTensors, globalStep: Int, keep: Int = 0, best: Bool = false) throws -> String {
         let name = Self.fileName(globalStep: globalStep)
         let file = path + "/" + name
         try checkpoint.write(to: file)
         try AtomicFile.write(Array((name + "\n").utf8), to: path + "/latest")
+        if best { try AtomicFile.write(Array((name + "\n").utf8), to: path + "/best") }
         if keep > 0 { prune(keeping: keep, current: name) }
         return file
     }
@@ -53,7 +55,8 @@ public struct CheckpointDirectory: Sendable {
                   let step = Int(name.dropFirst(Self.prefix.count).dropLast(Self.suffix.count)) else { return nil }
             return (step, name)
         }.sorted { $0.0 > $1.0 }
-        for (_, name) in steps.dropFirst(count) where name != current {
+        let best = (try? Self.follow(path + "/best")).map { ($0 as NSString).lastPathComponent }
+        for (_, name) in steps.dropFirst(count) where name != current && name != best {
             try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }
@@ -118,7 +121,7 @@ final class CheckpointWriter {
         self.keep = keep
     }
 
-    func save(_ checkpoint: SafeTensors, globalStep: Int) throws {
-        last = try directory.save(checkpoint, globalStep: globalStep, keep: keep)
+    func save(_ checkpoint: SafeTensors, globalStep: Int, best: Bool = false) throws {
+        last = try directory.save(checkpoint, globalStep: globalStep, keep: keep, best: best)
     }
 }

@@ -3,11 +3,13 @@ import Support
 
 /// One line of the metrics file at the end of an epoch. Losses are the mean data loss (without
 /// the regulariser) over the samples; `test_*` are null when there is no test set, accuracies
-/// null for regression. `seconds` is the epoch's training time, evaluation excluded.
+/// null for regression; `validation_*` are there with `--validation`. `seconds` is the epoch's training time, evaluation excluded.
 public struct EpochRecord: Encodable, Sendable, Equatable {
     public var epoch: Int
     public var trainLoss: Double
     public var trainAccuracy: Double?
+    public var validationLoss: Double? = nil
+    public var validationAccuracy: Double? = nil
     public var testLoss: Double?
     public var testAccuracy: Double?
     public var lr: Double
@@ -17,6 +19,7 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", trainAccuracy = "train_accuracy", testLoss = "test_loss",
+             validationLoss = "validation_loss", validationAccuracy = "validation_accuracy",
              testAccuracy = "test_accuracy", lr, seconds, phases
     }
 
@@ -25,6 +28,10 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
         try c.encode(epoch, forKey: .epoch)
         try c.encode(trainLoss, forKey: .trainLoss)
         try c.encode(trainAccuracy, forKey: .trainAccuracy)
+        if let validationLoss {
+            try c.encode(validationLoss, forKey: .validationLoss)
+            try c.encode(validationAccuracy, forKey: .validationAccuracy)
+        }
         try c.encode(testLoss, forKey: .testLoss)
         try c.encode(testAccuracy, forKey: .testAccuracy)
         try c.encode(lr, forKey: .lr)
@@ -41,6 +48,8 @@ extension EpochRecord {
         func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
         var parts = ["epoch \(epoch)/\(epochs)", "train_loss \(format(trainLoss, 4))"]
         if let a = trainAccuracy { parts.append("train_accuracy \(format(100 * a, 2))%") }
+        if let l = validationLoss { parts.append("validation_loss \(format(l, 4))") }
+        if let a = validationAccuracy { parts.append("validation_accuracy \(format(100 * a, 2))%") }
         if let l = testLoss { parts.append("test_loss \(format(l, 4))") }
         if let a = testAccuracy { parts.append("test_accuracy \(format(100 * a, 2))%") }
         parts.append("lr \(lr)")

@@ -52,6 +52,10 @@ public enum ModelCheckpoint {
         metadata["epoch_loss_sum"] = String(progress.epochLossSum)
         metadata["epoch_correct"] = String(progress.epochCorrect)
         metadata["epoch_samples"] = String(progress.epochSamples)
+        if let best = progress.bestValidation {
+            metadata["best_validation_loss"] = String(best.loss)
+            metadata["best_validation_step"] = String(best.globalStep)
+        }
         metadata["tensors_crc32"] = String(tensorChecksum(tensors))
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
@@ -154,6 +158,10 @@ public enum ModelCheckpoint {
         progress.epochLossSum = try real("epoch_loss_sum")
         progress.epochCorrect = try real("epoch_correct")
         progress.epochSamples = try real("epoch_samples")
+        if m["best_validation_loss"] != nil || m["best_validation_step"] != nil {
+            progress.bestValidation = .init(loss: try real("best_validation_loss"),
+                                            globalStep: try integer("best_validation_step", in: 0...Int(Int64.max / 2)))
+        }
         // The progress must be a point the run can reach: step k of epoch e is global step
         // e · ⌈n / B⌉ + k (a crafted global step could otherwise drive the schedule anywhere).
         let samples = try setting("train_samples")

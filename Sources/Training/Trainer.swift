@@ -39,6 +39,8 @@ public final class Trainer {
     let checkpoints: CheckpointWriter?
     /// The sample order 0, 1, … n−1 of the test set (evaluation is not shuffled).
     let testOrder: [Int32]
+    /// The same for the validation set.
+    let validationOrder: [Int32]
     /// Asked once per step: does this process want to stop (e.g. it received SIGTERM)?
     let stopRequested: @Sendable () -> Bool
     /// Where training starts: zero, or the progress of the checkpoint resumed.
@@ -94,11 +96,14 @@ public final class Trainer {
         self.metrics = metrics
         self.checkpoints = checkpoints
         plan = BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize)
-        // The largest rank slice of any global batch: ⌈B / W⌉ rows (evaluation reuses the buffers).
-        let capacity = (min(configuration.batchSize, data.train.count) + communicator.worldSize - 1) / communicator.worldSize
+        // The largest rank slice of any global batch, ⌈B / W⌉ rows, or --micro-batch if smaller
+        // (evaluation reuses the buffers).
+        let slice = (min(configuration.batchSize, data.train.count) + communicator.worldSize - 1) / communicator.worldSize
+        let capacity = configuration.microBatch > 0 ? min(slice, configuration.microBatch) : slice
         step = TrainingStep(data.architecture, capacity: capacity, featureCount: data.train.featureCount,
                             configuration: configuration, communicator: communicator)
         testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
+        validationOrder = Evaluation.identityOrder(data.validation?.count ?? 0)
         let step = self.step
         start = try watchdog.waiting(.startingPoint) {
             try CheckpointBroadcast.startingPoint(resumed, network: step.network, optimizerState: step.optimizer.state,
@@ -117,9 +122,10 @@ public final class Trainer {
     /// Rank 0 writes the checkpoint of `progress` (when it writes checkpoints). With a compressed
     /// sum every rank calls it — each rank's state reaches rank 0 first (`RunSettings` makes
     /// the ranks agree on when that is).
-    func saveCheckpoint(_ progress: TrainingProgress) throws {
+    /// `best`: point `best` at it too (`--keep-best`).
+    func saveCheckpoint(_ progress: TrainingProgress, best: Bool = false) throws {
         let carried = watchdog.waiting(.checkpointState, step: progress.globalStep) { gatherCarriedState() }
-        try checkpoints?.save(checkpoint(progress, carried: carried), globalStep: progress.globalStep)
+        try checkpoints?.save(checkpoint(progress, carried: carried), globalStep: progress.globalStep, best: best)
     }
 
     /// Every rank's part of the compressed sum's state, in rank order, and the shared part — on

@@ -15,6 +15,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var epochs = 10
     /// The global batch: samples per step summed over all ranks.
     public var batchSize = 128
+    /// The most rows a rank computes at once: its slice of a batch is walked in pieces this
+    /// large, their gradients summed, one reduction per step (0: the whole slice at once).
+    public var microBatch = 0
     public var learningRate = 0.1
     public var schedule = LearningRateSchedule.constant
     public var momentum = 0.0
@@ -29,6 +32,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// The number of classes; nil infers it from the training labels (largest + 1).
     public var classes: Int?
+    /// Training samples held out for validation (chosen by the seed; 0: none).
+    public var validation = 0
+    /// Point a `best` file in the checkpoint directory at the epoch-end checkpoint of the
+    /// lowest validation loss so far (and never prune it).
+    public var keepBest = false
     /// How MPI ranks sum the step's buffer: in rank order (a shared window on one machine, the
     /// ordered reduce-scatter across machines) or by MPI_Allreduce.
     public var mpiReduce = MPIReduction.ordered

@@ -50,16 +50,21 @@ extension Trainer {
                 }
             }
             let trainingSeconds = Date().timeIntervalSince(started)
+            let validation = data.validation.map { validation in
+                watchdog.waiting(.evaluation, step: progress.globalStep) { evaluate(validation, order: validationOrder) }
+            }
             let test = data.test.map { test in watchdog.waiting(.evaluation, step: progress.globalStep) { evaluate(test, order: testOrder) } }
             let record = EpochRecord(epoch: epoch, trainLoss: progress.epochLossSum / max(progress.epochSamples, 1),
                                      trainAccuracy: configuration.model.loss.isClassification
                                         ? progress.epochCorrect / max(progress.epochSamples, 1) : nil,
+                                     validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                                      testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate,
                                      seconds: trainingSeconds, phases: configuration.profile ? step.phases : nil)
             records.append(record)
             try metrics?.write(record)
             progress.finishEpoch()
-            try saveCheckpoint(progress)
+            let isBest = validation.map { progress.noteValidation(loss: $0.loss) } ?? false
+            try saveCheckpoint(progress, best: isBest && configuration.keepBest)
             if communicator.isRoot { logger.info("\(record.line(of: configuration.epochs))") }
         }
         return TrainingSummary(epochs: records)

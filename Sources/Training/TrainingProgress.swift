@@ -10,8 +10,23 @@ public struct TrainingProgress: Sendable, Equatable {
     public var epochLossSum = 0.0
     public var epochCorrect = 0.0
     public var epochSamples = 0.0
+    /// The lowest epoch-end validation loss so far (`--validation`), and the global step of its
+    /// checkpoint (what `best` names with `--keep-best`).
+    public var bestValidation: BestValidation?
+
+    public struct BestValidation: Sendable, Equatable {
+        public var loss: Double
+        public var globalStep: Int
+    }
 
     public init() {}
+
+    /// Notes the validation loss at the end of the epoch just finished; true when it is the lowest yet.
+    mutating func noteValidation(loss: Double) -> Bool {
+        if let best = bestValidation, !(loss < best.loss) { return false }
+        bestValidation = BestValidation(loss: loss, globalStep: globalStep)
+        return true
+    }
 
     mutating func record(_ step: StepStatistics) {
         epochLossSum += step.lossSum

@@ -57,8 +57,8 @@ final class TrainingStep {
     /// This epoch's time per phase (rank-local); `resetPhases` starts a new epoch.
     private(set) var phases = PhaseTimes()
 
-    /// The step of `configuration` for `architecture`; `capacity`: the most rows a rank's slice
-    /// of a global batch can have.
+    /// The step of `configuration` for `architecture`; `capacity`: the most rows the network
+    /// computes at once — a rank's largest slice of a global batch, or `--micro-batch`.
     init(_ architecture: Architecture, capacity: Int, featureCount: Int, configuration: TrainingConfiguration,
          communicator: Communicator) {
         let weights = architecture.layers.map { GradientMatrix(offset: $0.weightOffset, rows: $0.outputs, columns: $0.inputs) }
@@ -79,25 +79,37 @@ final class TrainingStep {
     /// The step on this rank's `samples` of `data` (and every other rank's), prefetching the rows
     /// of this rank's `next` samples while it computes; `stopRequested` is this rank's wish to
     /// stop; `globalStep` numbers this step (1 for a run's first: the optimizer's t); `watchdog`
-    /// bounds the wait for the other ranks in it.
+    /// bounds the wait for the other ranks in it. A slice larger than the batch buffer is walked
+    /// in micro-batches of its capacity, their gradients summed: the same step, other GEMM shapes.
     /// Returns the global statistics.
     func run(_ samples: ArraySlice<Int32>, of data: Dataset, prefetching next: ArraySlice<Int32>,
              rate: Double, stopRequested: Bool, globalStep: Int = 1, watchdog: Watchdog? = nil) -> StepStatistics {
-        let t0 = monotonicSeconds()
-        // 1. This rank's rows of the global batch: features rows × inputs, labels rows.
-        batch.gather(from: data, indices: samples)
-        batch.prefetch(from: data, indices: next)
-        let rows = samples.count
         let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
-        let t1 = monotonicSeconds()
-        // 2. Forward: the scores of every row.
-        network.forward(features, rows: rows)
-        let t2 = monotonicSeconds()
-        // 3. Backward: Σ ∇θ ℓ over this rank's rows into the gradient arena, and its statistics after it.
-        let (lossSum, correct) = network.backward(features, labels: labels, rows: rows)
-        StepStatistics(lossSum: Double(lossSum), correct: Double(correct), count: Double(rows), stop: stopRequested)
+        let micro = batch.capacity
+        var lossSum: Float = 0, correct = 0
+        var first = samples.startIndex
+        var t3 = monotonicSeconds()
+        repeat {
+            let t0 = t3
+            // 1. This rank's rows of the global batch (or the micro-batch's): features rows × inputs, labels rows.
+            let end = min(first + micro, samples.endIndex), rows = end - first
+            batch.gather(from: data, indices: samples[first..<end])
+            batch.prefetch(from: data, indices: end < samples.endIndex ? samples[end..<min(end + micro, samples.endIndex)] : next.prefix(micro))
+            let t1 = monotonicSeconds()
+            // 2. Forward: the scores of every row.
+            network.forward(features, rows: rows)
+            let t2 = monotonicSeconds()
+            // 3. Backward: Σ ∇θ ℓ over the rows into the gradient arena (added to the micro-batches before).
+            let part = network.backward(features, labels: labels, rows: rows, accumulate: first != samples.startIndex)
+            lossSum += part.lossSum
+            correct += part.correct
+            t3 = monotonicSeconds()
+            phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
+            first = end
+        } while first < samples.endIndex
+        // This rank's statistics after its gradients.
+        StepStatistics(lossSum: Double(lossSum), correct: Double(correct), count: Double(samples.count), stop: stopRequested)
             .pack(into: statistics)
-        let t3 = monotonicSeconds()
         // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
         let t4 = monotonicSeconds()
@@ -107,7 +119,6 @@ final class TrainingStep {
                             && global.lossSum.isFinite)
         if !global.diverged { optimizer.update(network.parameters, gradients: network.gradients, rate: rate, step: globalStep) }
         let t5 = monotonicSeconds()
-        phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
         phases.allreduce += t4 - t3; phases.update += t5 - t4
         return global
     }
