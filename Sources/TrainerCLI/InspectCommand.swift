@@ -12,11 +12,22 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A checkpoint file, or a checkpoint directory (its `latest`).")
     var checkpoint: String
 
+    @Flag(help: "Print only the checkpoint's run settings, as a TOML file for trainer train --config: the same run again, bit for bit (with as many threads or ranks).")
+    var config = false
+
     func run() throws {
         let path = try CheckpointDirectory.resolve(checkpoint, checkpointDirectory: nil)
         let file = try SafeTensors(contentsOf: path)
         let loaded = try ModelCheckpoint.decode(file, source: path)
         let m = loaded.metadata
+        if config {
+            let ranks = m["world_size"] ?? "1"
+            print(ConfigFile.render(ConfigFile.runSettings { $0.recorded(in: m) }, comment: [
+                "the run of \(path), written by \(ranks) rank(s): trainer train --config FILE",
+                "replays it bit for bit with --threads \(ranks) (local mode) or mpirun -n \(ranks)",
+            ]), terminator: "")
+            return
+        }
         print("checkpoint \(path)")
         print("format \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), saved by \(m["world_size"] ?? "?") rank(s)")
         print("\nconfiguration")

@@ -11,6 +11,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (the default job: Fashion-MNIST, MLP 784-256-128-10 ReLU, softmax cross-entropy, batch 128, lr 0.1).")
 
+    @Option(help: ArgumentHelp("Read settings from this TOML file: one key per flag of trainer train, without its dashes (batch-size = 256, nesterov = true); flags on the command line override it.",
+                               discussion: "Print a run's settings with --print-config, a checkpoint's with trainer inspect --config CKPT.", valueName: "file"))
+    var config: String?
+
+    @Flag(help: "Print the effective configuration (the --config file and the flags) as TOML, and exit; train --config with it runs the same run.")
+    var printConfig = false
+
     @OptionGroup var options: TrainOptions
 
     @Option(help: "Write JSON Lines metrics here (rank 0): one object per epoch and one every --log-every steps.")
@@ -71,6 +78,10 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        if printConfig {
+            print(try effectiveConfiguration(), terminator: "")
+            return
+        }
         var configuration = try options.configuration()
         configuration.metricsPath = metrics
         configuration.logEvery = logEvery
@@ -113,6 +124,20 @@ struct TrainCommand: ParsableCommand {
             TrainerCommand.report("rank \(communicator.rank): \(message)")
             communicator.abort(code: (error as? TrainerError)?.kind.exitCode ?? 1)
         }
+    }
+
+    /// The run's settings and the other flags given, as a `--config` file.
+    func effectiveConfiguration() throws -> String {
+        let configuration = try options.configuration()
+        var settings = ConfigFile.runSettings { $0.givenValue(configuration) }
+        let others: [(String, String?)] = [
+            ("metrics", metrics), ("log-every", String(logEvery)), ("checkpoint-dir", checkpointDir),
+            ("checkpoint-every", String(checkpointEvery)), ("keep", String(keep)), ("keep-best", String(keepBest)),
+            ("resume", resume), ("threads", threads.map(String.init)), ("timeout", String(timeout)), ("mpi", mpi.rawValue),
+            ("mpi-wait", mpiWait.rawValue), ("profile", String(profile)), ("quiet", String(quiet)),
+        ]
+        settings += others.compactMap { name, value in value.map { (name, $0) } }
+        return ConfigFile.render(settings, comment: ["trainer train --print-config: run it again with trainer train --config FILE"])
     }
 
     /// Local mode: `workers` threads act as ranks of one process (see `ThreadGroup`), sharing

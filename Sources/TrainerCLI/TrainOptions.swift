@@ -30,8 +30,8 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Each rank walks its slice of a global batch in pieces of at most M rows, summing their gradients before the step's one reduction: the same step (up to rounding: the GEMMs see other shapes), with memory for M rows. (default: 0, the whole slice at once)")
     var microBatch = 0
 
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate η₀.")
-    var learningRate = 0.1
+    @Option(parsing: .unconditional, help: "Learning rate η₀.")
+    var lr = 0.1
 
     @Option(help: "Learning-rate schedule: constant | step:EPOCHS:FACTOR | invtime:K (η₀ / (1 + K·step)) | cosine[:FLOOR] (from η₀ after the warmup to FLOOR, default 0, at the last step of --epochs).")
     var lrSchedule = "constant"
@@ -86,7 +86,7 @@ struct TrainOptions: ParsableArguments {
         c.epochs = epochs
         c.batchSize = batchSize
         c.microBatch = microBatch
-        c.learningRate = learningRate
+        c.learningRate = lr
         c.schedule = try LearningRateSchedule(parsing: lrSchedule)
         c.momentum = momentum
         c.nesterov = nesterov

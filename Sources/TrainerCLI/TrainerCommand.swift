@@ -24,11 +24,14 @@ struct TrainerCommand: ParsableCommand {
     /// Runs the command; every error leaves as one line on stderr and a documented exit code.
     static func main() {
         Launch.useFastBLASKernels()
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var config: ConfigFile?
         do {
-            var command = try parseAsRoot()
+            config = try ConfigFile.expand(&arguments)
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch let error as TrainerError {
-            fail(error.message, code: error.kind.exitCode)
+            fail(config?.attribute(error.message) ?? error.message, code: error.kind.exitCode)
         } catch let failure as AgreedFailure {
             if failure.printsHere { report(failure.error.message) }
             Foundation.exit(failure.error.kind.exitCode)
@@ -38,7 +41,8 @@ struct TrainerCommand: ParsableCommand {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }  // --help, --version
             let line = message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
-            fail(line.hasPrefix("Error: ") ? String(line.dropFirst(7)) : line, code: code.rawValue)
+            let said = line.hasPrefix("Error: ") ? String(line.dropFirst(7)) : line
+            fail(config?.attribute(said) ?? said, code: code.rawValue)
         }
     }
 

@@ -34,6 +34,9 @@ public struct RunSetting: Sendable {
         value(configuration, data)
     }
 
+    /// The value as given (nil: not given), before any data is loaded.
+    public func givenValue(_ configuration: TrainingConfiguration) -> String? { given(configuration) }
+
     /// Its value as a checkpoint's `metadata` records it.
     public func recorded(in metadata: [String: String]) -> String? { key.flatMap { metadata[$0] } ?? whenMissing }
 
@@ -106,7 +109,8 @@ public enum RunSettings {
         .flag("--warmup", key: "warmup", limits: .whole(0...(1 << 40)), whenMissing: "0") { String($0.warmup) },
         .flag("--optimizer", key: "optimizer", whenMissing: "sgd") { $0.optimizer.rawValue },
         RunSetting(name: "--weight-decay", key: "weight_decay", ranksMustAgree: true, resumeMustMatch: true, limits: .nonNegative,
-                   whenMissing: "0.0", given: { $0.weightDecay.map { String($0) } }, value: { c, _ in String(c.effectiveWeightDecay) }),
+                   whenMissing: "0.0", given: { $0.optimizer == .adamw ? String($0.effectiveWeightDecay) : $0.weightDecay.map { String($0) } },
+                   value: { c, _ in String(c.effectiveWeightDecay) }),
         .flag("--momentum", key: "momentum", limits: .fraction) { String($0.momentum) },
         .flag("--nesterov", key: "nesterov", whenMissing: "false") { String($0.nesterov) },
         .flag("--l1", key: "l1", limits: .nonNegative) { String($0.regularization.l1) },

@@ -1,0 +1,196 @@
+import ArgumentParser
+import Foundation
+import Support
+import TOMLKit
+import Training
+
+/// `trainer train --config FILE`: a TOML file of `trainer train` settings, one top-level key per
+/// flag, named as the flag without its dashes (`batch-size = 256`; `batch_size` also works):
+///
+///     model = "mlp:512-256:relu"
+///     optimizer = "adamw"
+///     lr = 0.001
+///     nesterov = false
+///
+/// The file's settings become flags placed before the command line's, so a flag given on the
+/// command line overrides the file. Each key's TOML type must be its flag's: integer for whole
+/// numbers, integer or float for real numbers, boolean for on/off flags, string otherwise. An
+/// unknown key, a wrong type or a bad value is one line `FILE:LINE: KEY: what is wrong` (exit 64).
+struct ConfigFile {
+    let path: String
+    /// The file's settings in the order of its lines: key (the flag's name), line, flag words.
+    let entries: [(key: String, line: Int, words: [String])]
+    /// The flag words of the command line, after `train`.
+    let commandLine: [String]
+
+    /// What a flag's value is, as a TOML type.
+    enum Kind: Equatable {
+        case integer, real, boolean, text
+
+        var toml: String {
+            switch self {
+            case .integer: return "an integer"
+            case .real: return "a number"
+            case .boolean: return "true or false"
+            case .text: return "a string"
+            }
+        }
+    }
+
+    /// Every flag of `trainer train` but `--config` and `--print-config`, by name, with its kind:
+    /// read off the command's own declarations (their property names become the flag names, as
+    /// swift-argument-parser makes them), so that a new flag is a config key with no more code.
+    static let kinds: [String: Kind] = {
+        var kinds: [String: Kind] = [:]
+        for declarations in [Mirror(reflecting: TrainCommand()), Mirror(reflecting: TrainOptions())] {
+            for child in declarations.children {
+                guard let label = child.label, label.hasPrefix("_") else { continue }
+                let type = String(describing: Swift.type(of: child.value))
+                let name = flagName(String(label.dropFirst()))
+                if type.hasPrefix("Flag<") {
+                    kinds[name] = .boolean
+                } else if type.hasPrefix("Option<") {
+                    let value = type.replacingOccurrences(of: "Optional<", with: "").replacingOccurrences(of: ">", with: "")
+                        .replacingOccurrences(of: "Option<", with: "")
+                    kinds[name] = ["Int", "UInt64"].contains(value) ? .integer : value == "Double" ? .real : .text
+                }
+            }
+        }
+        kinds["config"] = nil
+        kinds["print-config"] = nil
+        return kinds
+    }()
+
+    /// `checkpointDir` → `checkpoint-dir`: swift-argument-parser's long name of a property.
+    static func flagName(_ property: String) -> String {
+        var name = ""
+        for character in property {
+            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+        }
+        return name
+    }
+
+    /// If `arguments` (the process's, without its name) run `trainer train` with `--config FILE`,
+    /// puts FILE's settings as flags right after `train` (before the command line's own) and
+    /// returns the file; else returns nil and leaves `arguments` alone.
+    static func expand(_ arguments: inout [String]) throws -> ConfigFile? {
+        let subcommands = ["evaluate", "inspect", "gradient-check", "predict", "plot", "help"]
+        guard let first = arguments.first, !subcommands.contains(first) else { return nil }
+        let start = first == "train" ? 1 : 0
+        var path: String?
+        var index = start
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--" { break }
+            if word == "--config", index + 1 < arguments.count { path = arguments[index + 1]; index += 1 }
+            if word.hasPrefix("--config=") { path = String(word.dropFirst("--config=".count)) }
+            index += 1
+        }
+        guard let path else { return nil }
+        let file = try ConfigFile(path: path, commandLine: Array(arguments[start...]))
+        arguments.insert(contentsOf: file.entries.flatMap(\.words), at: start)
+        return file
+    }
+
+    init(path: String, commandLine: [String]) throws {
+        self.path = path
+        self.commandLine = commandLine
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw TrainerError(FileManager.default.fileExists(atPath: path) ? .data : .noInput, subject: path,
+                               FileManager.default.fileExists(atPath: path) ? "cannot read the config file as UTF-8 text" : "no such config file")
+        }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw TrainerError(.usage, subject: "\(path):\(error.source.begin.line)", "not TOML: \(error.description)")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        func line(of key: String) -> Int {
+            let bare = key.replacingOccurrences(of: "\"", with: "")
+            for (number, line) in lines.enumerated() {
+                let head = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                let name = head.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+                if name == bare || head.hasPrefix("[" + bare) || name.hasPrefix(bare + ".") { return number + 1 }
+            }
+            return 1
+        }
+        var entries: [(key: String, line: Int, words: [String])] = []
+        for key in table.keys {
+            let at = line(of: key)
+            let name = key.replacingOccurrences(of: "_", with: "-")
+            func fail(_ what: String) -> TrainerError { TrainerError(.usage, subject: "\(path):\(at): \(key)", what) }
+            guard let kind = Self.kinds[name] else {
+                throw fail("unknown setting (the keys are the flags of trainer train without their dashes, e.g. batch-size; see trainer train --help)")
+            }
+            guard let value = table[key] else { continue }
+            let words: [String]
+            switch (kind, value.type) {
+            case (.boolean, .bool): words = value.bool == true ? ["--\(name)"] : []
+            case (.integer, .int): words = ["--\(name)", String(value.int!)]
+            case (.real, .int): words = ["--\(name)", String(value.int!)]
+            case (.real, .double): words = ["--\(name)", String(value.double!)]
+            case (.text, .string): words = ["--\(name)", value.string!]
+            default: throw fail("must be \(kind.toml), not \(value.type == .table ? "a table" : "a TOML \(value.type)")")
+            }
+            entries.append((name, at, words))
+        }
+        self.entries = entries.sorted { $0.line < $1.line }
+    }
+
+    /// `message` with the file, line and key in front when it is about a flag this file set
+    /// (and the command line did not): what a bad value in the file looks like to the user.
+    func attribute(_ message: String) -> String {
+        for entry in entries where message.contains("--\(entry.key)") {
+            let flag = "--\(entry.key)"
+            guard !commandLine.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) else { continue }
+            return "\(path):\(entry.line): \(entry.key): \(message)"
+        }
+        return message
+    }
+
+    /// `settings` (flag name → value text, in order) as a TOML document headed by `comment`
+    /// lines; each value typed as its flag's kind.
+    static func render(_ settings: [(name: String, value: String)], comment: [String]) -> String {
+        var text = comment.map { "# " + $0 }.joined(separator: "\n") + "\n"
+        for (name, value) in settings {
+            switch kinds[name] {
+            case .integer?, .real?, .boolean?: text += "\(name) = \(value)\n"
+            case .text?, nil: text += "\(name) = \(quoted(value))\n"
+            }
+        }
+        return text
+    }
+
+    /// A TOML basic string.
+    static func quoted(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F { out += String(format: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The run settings of `RunSettings.all` that are train flags, with their values as `value`
+    /// gives them (nil: leave out) — what `--print-config` and `inspect --config` print.
+    static func runSettings(_ value: (RunSetting) -> String?) -> [(name: String, value: String)] {
+        var settings: [(name: String, value: String)] = []
+        var optimizer = "sgd"
+        for setting in RunSettings.all where setting.isFlag {
+            let name = String(setting.name.dropFirst(2))
+            guard kinds[name] != nil, let text = value(setting) else { continue }
+            if name == "optimizer" { optimizer = text }
+            // Values that mean "not given": the flag's default, which a replay must not pass.
+            if (name == "test-data" && text == "default") || (name == "classes" && text == "none")
+                || (name == "weight-decay" && optimizer != "adamw") { continue }
+            settings.append((name, text))
+        }
+        return settings
+    }
+}
