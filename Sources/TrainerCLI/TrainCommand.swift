@@ -23,7 +23,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write JSON Lines metrics here (rank 0): one object per epoch and one every --log-every steps.")
     var metrics: String?
 
-    @Option(help: "Write a step record to --metrics every N steps (0: none).")
+    @Option(help: ArgumentHelp("Rank 0 writes TensorBoard event files here (tensorboard --logdir DIR): the --metrics values, epoch/… once per epoch and step/… every --log-every steps.", valueName: "dir"))
+    var tensorboard: String?
+
+    @Option(help: "Write a step record to --metrics (and --tensorboard) every N steps (0: none).")
     var logEvery = 100
 
     @Option(help: "Rank 0 writes checkpoints (safetensors) here — at every epoch end, every --checkpoint-every steps, and when stopped by SIGINT/SIGTERM — and a `latest` file naming the newest.")
@@ -84,6 +87,7 @@ struct TrainCommand: ParsableCommand {
         }
         var configuration = try options.configuration()
         configuration.metricsPath = metrics
+        configuration.tensorboardDirectory = tensorboard
         configuration.logEvery = logEvery
         configuration.checkpointDirectory = checkpointDir
         configuration.checkpointEvery = checkpointEvery
@@ -131,7 +135,7 @@ struct TrainCommand: ParsableCommand {
         let configuration = try options.configuration()
         var settings = ConfigFile.runSettings { $0.givenValue(configuration) }
         let others: [(String, String?)] = [
-            ("metrics", metrics), ("log-every", String(logEvery)), ("checkpoint-dir", checkpointDir),
+            ("metrics", metrics), ("tensorboard", tensorboard), ("log-every", String(logEvery)), ("checkpoint-dir", checkpointDir),
             ("checkpoint-every", String(checkpointEvery)), ("keep", String(keep)), ("keep-best", String(keepBest)),
             ("resume", resume), ("threads", threads.map(String.init)), ("timeout", String(timeout)), ("mpi", mpi.rawValue),
             ("mpi-wait", mpiWait.rawValue), ("profile", String(profile)), ("quiet", String(quiet)),

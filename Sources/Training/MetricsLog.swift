@@ -14,13 +14,15 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
     public var testAccuracy: Double?
     public var lr: Double
     public var seconds: Double
+    /// Training samples per second of `seconds` (this process's part of the epoch, when resumed in it).
+    public var samplesPerSecond: Double = 0
     /// With `--profile`: rank 0's seconds per phase of the step over the epoch.
     public var phases: PhaseTimes? = nil
 
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", trainAccuracy = "train_accuracy", testLoss = "test_loss",
              validationLoss = "validation_loss", validationAccuracy = "validation_accuracy",
-             testAccuracy = "test_accuracy", lr, seconds, phases
+             testAccuracy = "test_accuracy", lr, seconds, samplesPerSecond = "samples_per_second", phases
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -36,11 +38,23 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
         try c.encode(testAccuracy, forKey: .testAccuracy)
         try c.encode(lr, forKey: .lr)
         try c.encode(seconds, forKey: .seconds)
+        try c.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try c.encodeIfPresent(phases, forKey: .phases)
     }
 }
 
 extension EpochRecord {
+    /// The record's values as TensorBoard scalars (`--tensorboard`), by tag.
+    public var scalars: [(tag: String, value: Double)] {
+        let values: [(String, Double?)] = [
+            ("epoch/train_loss", trainLoss), ("epoch/train_accuracy", trainAccuracy),
+            ("epoch/validation_loss", validationLoss), ("epoch/validation_accuracy", validationAccuracy),
+            ("epoch/test_loss", testLoss), ("epoch/test_accuracy", testAccuracy),
+            ("epoch/lr", lr), ("epoch/samples_per_second", samplesPerSecond),
+        ]
+        return values.compactMap { tag, value in value.map { (tag, $0) } }
+    }
+
     /// What rank 0 prints after each epoch, e.g.
     /// "epoch 3/10  train_loss 0.4123  train_accuracy 85.02%  test_loss 0.4410  test_accuracy 84.31%  lr 0.1  2.10 s"
     /// (with `--profile`, the phases' seconds in brackets after it).
@@ -78,6 +92,9 @@ public struct StepRecord: Encodable, Sendable, Equatable {
     public var epoch: Int
     public var loss: Double
     public var lr: Double
+
+    /// The record's values as TensorBoard scalars (`--tensorboard`), by tag.
+    public var scalars: [(tag: String, value: Double)] { [("step/loss", loss), ("step/lr", lr)] }
 }
 
 /// The JSON Lines metrics file (one JSON object per line), written by rank 0 only and flushed

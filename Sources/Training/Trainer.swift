@@ -36,6 +36,7 @@ public final class Trainer {
     let logger: Logger
     /// Rank 0's outputs (nil on other ranks, and when not asked for).
     let metrics: MetricsLog?
+    let tensorboard: TensorBoardWriter?
     let checkpoints: CheckpointWriter?
     /// The sample order 0, 1, … n−1 of the test set (evaluation is not shuffled).
     let testOrder: [Int32]
@@ -67,7 +68,7 @@ public final class Trainer {
         self.stopRequested = stopRequested
         self.watchdog = watchdog
         var prepared: Result<PreparedData, Error>
-        var metrics: MetricsLog?, checkpoints: CheckpointWriter?, resumed: SafeTensors?
+        var metrics: MetricsLog?, tensorboard: TensorBoardWriter?, checkpoints: CheckpointWriter?, resumed: SafeTensors?
         do {
             let data = try loaded ?? PreparedData(configuration)
             prepared = .success(data)
@@ -83,6 +84,7 @@ public final class Trainer {
                     CheckpointWriter(directory: try CheckpointDirectory(path: $0), keep: configuration.keepCheckpoints)
                 }
                 metrics = try configuration.metricsPath.map { try MetricsLog(path: $0, append: resumed != nil) }
+                tensorboard = try configuration.tensorboardDirectory.map { try TensorBoardWriter(directory: $0) }
             }
         } catch {
             prepared = .failure(error)
@@ -94,6 +96,7 @@ public final class Trainer {
         let data = try prepared.get()
         self.data = data
         self.metrics = metrics
+        self.tensorboard = tensorboard
         self.checkpoints = checkpoints
         plan = BatchPlan(sampleCount: data.train.count, batchSize: configuration.batchSize)
         // The largest rank slice of any global batch, ⌈B / W⌉ rows, or --micro-batch if smaller

@@ -44,6 +44,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var gradCompression = GradientCompression.none
     /// Rank 0 writes the JSON Lines metrics here.
     public var metricsPath: String?
+    /// Rank 0 writes TensorBoard event files here (the metrics' values).
+    public var tensorboardDirectory: String?
     /// A step record every this many steps (0: none).
     public var logEvery = 100
     /// Record the time of each phase of the step in the epoch records and progress lines.

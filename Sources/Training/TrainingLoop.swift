@@ -19,7 +19,7 @@ extension Trainer {
         while progress.epochsCompleted < configuration.epochs {
             let epoch = progress.epochsCompleted + 1
             let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: progress.epochsCompleted)
-            let started = Date()
+            let started = Date(), samplesBefore = progress.samplesSeen
             step.resetPhases()
             var rate = configuration.learningRate
             while progress.stepInEpoch < plan.stepsPerEpoch {
@@ -37,7 +37,9 @@ extension Trainer {
                                          stepsPerEpoch: plan.stepsPerEpoch, globalStep: progress.globalStep,
                                          loss: stats.meanLoss, samples: Int(stats.count)))
                 if configuration.logEvery > 0, progress.globalStep % configuration.logEvery == 0 {
-                    try metrics?.write(StepRecord(step: progress.globalStep, epoch: epoch, loss: stats.meanLoss, lr: rate))
+                    let record = StepRecord(step: progress.globalStep, epoch: epoch, loss: stats.meanLoss, lr: rate)
+                    try metrics?.write(record)
+                    try tensorboard?.write(record.scalars, step: record.step)
                 }
                 if stats.stop {
                     try saveCheckpoint(progress)
@@ -59,9 +61,12 @@ extension Trainer {
                                         ? progress.epochCorrect / max(progress.epochSamples, 1) : nil,
                                      validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
                                      testLoss: test?.loss, testAccuracy: test?.accuracy, lr: rate,
-                                     seconds: trainingSeconds, phases: configuration.profile ? step.phases : nil)
+                                     seconds: trainingSeconds,
+                                     samplesPerSecond: Double(progress.samplesSeen - samplesBefore) / max(trainingSeconds, 1e-9),
+                                     phases: configuration.profile ? step.phases : nil)
             records.append(record)
             try metrics?.write(record)
+            try tensorboard?.write(record.scalars, step: progress.globalStep)
             progress.finishEpoch()
             let isBest = validation.map { progress.noteValidation(loss: $0.loss) } ?? false
             try saveCheckpoint(progress, best: isBest && configuration.keepBest)
