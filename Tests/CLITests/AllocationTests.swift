@@ -45,7 +45,11 @@ final class AllocationTests: XCTestCase {
             // 100 vs 900 training steps (and 1,000 vs 9,000 test samples evaluated).
             let few = try mallocCalls(samples: 1_000, threads: threads)
             let many = try mallocCalls(samples: 9_000, threads: threads)
-            XCTAssertEqual(many, few, "\(threads) thread(s): 800 more steps made \(many - few) more malloc calls")
+            // Within one malloc call: the same command makes, say, 5591 calls in one run and 5592 in
+            // another (seen under load, ~1 run in 5, all on the training thread, also under
+            // `setarch -R`) — a call made once or not at all, whatever the number of steps. A step
+            // that allocated would add 800 calls, a buffer that grew with the steps several.
+            XCTAssertLessThanOrEqual(abs(many - few), 1, "\(threads) thread(s): 800 more steps made \(many - few) more malloc calls")
         }
     }
 }
