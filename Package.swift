@@ -76,7 +76,7 @@ let package = Package(
             "Training", "Models", "KernelCore", "Data", "Batching", "Communication", "Support", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "TestSupport"]),
         // Real mpirun, real ranks: distributed runs equal single-process runs.
         .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "TestSupport"]),
 

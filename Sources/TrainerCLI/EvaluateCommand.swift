@@ -13,7 +13,7 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate a checkpoint: mean loss and accuracy on a data set, and a confusion matrix for classifiers.")
 
-    @Argument(help: "A checkpoint file (ckpt-….safetensors) or a checkpoint directory (its `latest`).")
+    @Argument(help: "A checkpoint file (ckpt-….safetensors), a checkpoint directory (its `latest`), or DIR/best (--keep-best).")
     var checkpoint: String
 
     @Option(help: "Data, as for `train --data`. (default: the checkpoint's training data)")

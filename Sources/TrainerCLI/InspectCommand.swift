@@ -9,7 +9,7 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Print a checkpoint's configuration, progress and a table of its tensors.")
 
-    @Argument(help: "A checkpoint file, or a checkpoint directory (its `latest`).")
+    @Argument(help: "A checkpoint file, a checkpoint directory (its `latest`), or DIR/best (--keep-best).")
     var checkpoint: String
 
     @Flag(help: "Print only the checkpoint's run settings, as a TOML file for trainer train --config: the same run again, bit for bit (with as many threads or ranks).")

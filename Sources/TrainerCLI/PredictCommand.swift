@@ -16,7 +16,7 @@ struct PredictCommand: ParsableCommand {
         the probabilities `p_0,…,p_{K-1}`. Regression models (linear, mlp:…:mse): `index,prediction`.
         """)
 
-    @Argument(help: "A checkpoint file (ckpt-….safetensors) or a checkpoint directory (its `latest`).")
+    @Argument(help: "A checkpoint file (ckpt-….safetensors), a checkpoint directory (its `latest`), or DIR/best (--keep-best).")
     var checkpoint: String
 
     @Argument(help: ArgumentHelp(

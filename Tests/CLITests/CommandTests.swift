@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import TestSupport
 import XCTest
 
@@ -25,8 +26,7 @@ final class CommandTests: XCTestCase {
     /// On a CPU with AVX2 the trainer never runs OpenBLAS's generic SSE3 kernels (which it picks
     /// for CPUs newer than itself): it starts itself again with OPENBLAS_CORETYPE (`BLASKernels`).
     func testTrainingRunsOpenBLASKernelsForThisCPU() throws {
-        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let flags = CPUFlags.read()
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_CORETYPE"] = nil
         let outcome = try ProcessRunner.Running(ProcessRunner.trainer, ["train", "--data", "xor", "--model", "logistic", "--epochs", "0"],
