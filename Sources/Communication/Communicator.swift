@@ -49,6 +49,8 @@ public protocol StepReduction: AnyObject {
     /// S − bf16(S) to `residual[i]`. The same bits whichever path sums (only the bytes on the
     /// wire may be bfloat16). Collective.
     func sumRoundingToBFloat16(prefix: Int, residual: UnsafeMutablePointer<Float>)
+    /// Allocates now what `sumRoundingToBFloat16(prefix:…)` needs, so that no step allocates.
+    func prepareBFloat16(prefix: Int)
     /// What this reduction carries from step to step (error-feedback residuals, warm starts);
     /// empty for an exact sum.
     var carried: CarriedState { get }
@@ -56,6 +58,8 @@ public protocol StepReduction: AnyObject {
 
 extension StepReduction {
     public var carried: CarriedState { CarriedState() }
+
+    public func prepareBFloat16(prefix: Int) {}
 
     /// The definition: the exact sum in rank order, then bf16 rounding of the prefix, the
     /// owner keeping the rounding error.

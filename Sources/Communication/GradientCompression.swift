@@ -101,6 +101,7 @@ final class BFloat16StepReduction: StepReduction {
         self.gradientCount = gradientCount
         residual = .allocate(capacity: gradientCount)
         residual.initialize(repeating: 0)
+        base.prepareBFloat16(prefix: gradientCount)
     }
 
     deinit { residual.deallocate() }

@@ -25,7 +25,7 @@ final class OrderedStepReduction: StepReduction {
         let rank = communicator.rank
         return Int(offsets[rank])..<Int(offsets[rank] + counts[rank])
     }
-    /// The bytes on the wire of `sumRoundingToBFloat16`, laid out at its first call.
+    /// The bytes on the wire of `sumRoundingToBFloat16`, laid out by `prepareBFloat16`.
     private var wire: BFloat16Wire?
     private static let tag: Int32 = 7
 
@@ -87,6 +87,11 @@ final class OrderedStepReduction: StepReduction {
     /// As `sum()`, with the bfloat16 prefix 2 bytes a value on the wire both ways: the chunks
     /// of the reduce-scatter are the ranks' bf16 contributions; the owner rounds its summed
     /// chunk (keeping S − bf16(S)) before the allgather, so what it sends is bf16 too.
+    func prepareBFloat16(prefix: Int) {
+        let size = communicator.worldSize
+        if size > 1, wire?.prefix != prefix { wire = BFloat16Wire(prefix: prefix, chunks: (0..<size).map(chunk), rank: communicator.rank) }
+    }
+
     func sumRoundingToBFloat16(prefix: Int, residual: UnsafeMutablePointer<Float>) {
         let size = communicator.worldSize, rank = communicator.rank, world = communicator.world
         let mine = ownedChunk, owned = mine.clamped(to: 0..<prefix)
@@ -94,7 +99,7 @@ final class OrderedStepReduction: StepReduction {
             if let base = values.baseAddress { BFloat16.round(base, count: prefix, owned: owned, residual: residual) }
             return
         }
-        if wire?.prefix != prefix { wire = BFloat16Wire(prefix: prefix, chunks: (0..<size).map(chunk), rank: rank) }
+        prepareBFloat16(prefix: prefix)
         let wire = self.wire!
         var pending: Int32 = 0
         for r in 0..<size where r != rank {
