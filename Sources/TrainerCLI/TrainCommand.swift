@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Keep only the K newest checkpoints (0: keep all).")
     var keep = 0
 
-    @Flag(help: "With --validation: a `best` file in --checkpoint-dir names the epoch-end checkpoint of the lowest validation loss so far; --keep never deletes it (evaluate or resume it as DIR/best).")
+    @Flag(help: "With --validation and --checkpoint-dir: a `best` file in --checkpoint-dir names the epoch-end checkpoint of the lowest validation loss so far; --keep never deletes it (evaluate or resume it as DIR/best).")
     var keepBest = false
 
     @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate, schedule and warmup, optimizer (momentum, --nesterov, weight decay), regularisation, gradient compression and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")

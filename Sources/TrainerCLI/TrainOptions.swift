@@ -27,7 +27,7 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Global batch size: samples per step over all ranks (the last batch of an epoch may be smaller).")
     var batchSize = 128
 
-    @Option(parsing: .unconditional, help: "Each rank walks its slice of a global batch in pieces of at most M rows, summing their gradients before the step's one reduction: the same step (up to rounding: the GEMMs see other shapes), with memory for M rows. (default: 0, the whole slice at once)")
+    @Option(parsing: .unconditional, help: "Each rank walks its slice of a global batch in pieces of at most this many rows, summing their gradients before the step's one reduction: the same step (up to rounding: the GEMMs see other shapes), with memory for that many rows. (default: 0, the whole slice at once)")
     var microBatch = 0
 
     @Option(parsing: .unconditional, help: "Learning rate η₀.")
@@ -36,7 +36,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Learning-rate schedule: constant | step:EPOCHS:FACTOR | invtime:K (η₀ / (1 + K·step)) | cosine[:FLOOR] (from η₀ after the warmup to FLOOR, default 0, at the last step of --epochs).")
     var lrSchedule = "constant"
 
-    @Option(help: "Linear warmup: the learning rate rises as (t + 1)/STEPS × the schedule's over the first STEPS steps.")
+    @Option(help: "Linear warmup over this many first steps W: the learning rate is (t + 1)/W × the schedule's for t < W.")
     var warmup = 0
 
     @Option(help: ArgumentHelp("The optimizer, in PyTorch's forms: sgd (with --momentum, --nesterov) | adam | adamw (β₁ 0.9, β₂ 0.999, ε 1e-8).",
@@ -66,7 +66,7 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Random seed: parameter initialisation, epoch order and synthetic data.")
     var seed: UInt64 = 0
 
-    @Option(parsing: .unconditional, help: "Hold out N training samples, chosen by --seed, as a validation set: never trained on, its loss and accuracy reported after every epoch (select on validation, report test).")
+    @Option(parsing: .unconditional, help: "Hold out this many training samples, chosen by --seed, as a validation set: never trained on, its loss and accuracy reported after every epoch (select on validation, report test).")
     var validation = 0
 
     @Option(parsing: .unconditional, help: "Number of classes. (default: largest training label + 1)")
