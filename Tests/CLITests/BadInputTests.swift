@@ -103,6 +103,21 @@ final class BadInputTests: XCTestCase {
         try assertFails(["train", "--data", "mnist"], code: 64, mentions: ["--data", "mnist"])
     }
 
+    /// The flags of issue 13: micro-batches, the validation split, the best checkpoint, TensorBoard.
+    func testBadTrainingRunFlags() throws {
+        try assertFails(["train", "--micro-batch", "-1"], code: 64, mentions: ["--micro-batch -1", "whole number"])
+        try assertFails(["train", "--data", "xor", "--validation", "200"], code: 64, mentions: ["--validation 200", "200 training samples"])
+        try assertFails(["train", "--validation", "-5"], code: 64, mentions: ["--validation -5"])
+        try assertFails(["train", "--keep-best", "--validation", "5"], code: 64, mentions: ["--keep-best", "--checkpoint-dir"])
+        try assertFails(["train", "--keep-best", "--checkpoint-dir", path("ckpt")], code: 64, mentions: ["--keep-best", "--validation"])
+        try assertFails(["train", "--optimizer", "lion"], code: 64, mentions: ["--optimizer", "lion"])
+        try assertFails(["train", "--weight-decay", "0.1"], code: 64, mentions: ["--weight-decay 0.1", "adamw"])
+        try assertFails(["train", "--optimizer", "adamw", "--weight-decay", "-1"], code: 64, mentions: ["--weight-decay", "-1"])
+        try assertFails(["train", "--warmup", "-1"], code: 64, mentions: ["--warmup"])
+        try write("file", "x")
+        try assertFails(["train", "--data", "xor", "--tensorboard", path("file") + "/tb"], code: 73, mentions: [path("file") + "/tb"])
+    }
+
     func testBinaryModelOnMulticlassData() throws {
         try write("three.csv", "0,1\n1,2\n2,3\n")
         try assertFails(["train", "--data", "csv:\(path("three.csv"))", "--model", "logistic"], code: 64,
