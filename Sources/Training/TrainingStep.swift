@@ -86,7 +86,7 @@ final class TrainingStep {
              rate: Double, stopRequested: Bool, globalStep: Int = 1, watchdog: Watchdog? = nil) -> StepStatistics {
         let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
         let micro = batch.capacity
-        var lossSum: Float = 0, correct = 0
+        var lossSum = 0.0, correct = 0
         var first = samples.startIndex
         var t3 = monotonicSeconds()
         repeat {
@@ -101,14 +101,14 @@ final class TrainingStep {
             let t2 = monotonicSeconds()
             // 3. Backward: Σ ∇θ ℓ over the rows into the gradient arena (added to the micro-batches before).
             let part = network.backward(features, labels: labels, rows: rows, accumulate: first != samples.startIndex)
-            lossSum += part.lossSum
+            lossSum += Double(part.lossSum)
             correct += part.correct
             t3 = monotonicSeconds()
             phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
             first = end
         } while first < samples.endIndex
         // This rank's statistics after its gradients.
-        StepStatistics(lossSum: Double(lossSum), correct: Double(correct), count: Double(samples.count), stop: stopRequested)
+        StepStatistics(lossSum: lossSum, correct: Double(correct), count: Double(samples.count), stop: stopRequested)
             .pack(into: statistics)
         // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
