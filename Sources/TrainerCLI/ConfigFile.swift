@@ -127,6 +127,9 @@ struct ConfigFile {
             switch (kind, value.type) {
             case (.boolean, .bool): words = value.bool == true ? ["--\(name)"] : []
             case (.integer, .int): words = ["--\(name)", String(value.int!)]
+            // A whole number beyond TOML's 64-bit signed integers (a --seed ≥ 2⁶³), as a string.
+            case (.integer, .string) where Int(value.string!) == nil && UInt64(value.string!) != nil:
+                words = ["--\(name)", value.string!]
             case (.real, .int): words = ["--\(name)", String(value.int!)]
             case (.real, .double): words = ["--\(name)", String(value.double!)]
             case (.text, .string): words = ["--\(name)", value.string!]
@@ -149,11 +152,12 @@ struct ConfigFile {
     }
 
     /// `settings` (flag name → value text, in order) as a TOML document headed by `comment`
-    /// lines; each value typed as its flag's kind.
+    /// lines; each value typed as its flag's kind (a whole number TOML cannot hold, as a string).
     static func render(_ settings: [(name: String, value: String)], comment: [String]) -> String {
         var text = comment.map { "# " + $0 }.joined(separator: "\n") + "\n"
         for (name, value) in settings {
             switch kinds[name] {
+            case .integer? where Int(value) == nil: text += "\(name) = \(quoted(value))\n"  // beyond TOML's integers
             case .integer?, .real?, .boolean?: text += "\(name) = \(value)\n"
             case .text?, nil: text += "\(name) = \(quoted(value))\n"
             }

@@ -51,6 +51,11 @@ final class ConfigFileTests: XCTestCase {
         for line in ["lr = 0.25", "batch-size = 64", "nesterov = true", "momentum = 0.9"] {
             XCTAssertTrue(lines.contains(Substring(line)), "«\(line)» in\n\(printed.stdout)")
         }
+        // A seed beyond TOML's integers goes through as a string.
+        let big = try TrainerProcess.run(["train", "--seed", "18446744073709551615", "--print-config"])
+        XCTAssertTrue(big.stdout.contains("seed = \"18446744073709551615\"\n"), big.stdout)
+        let again = try TrainerProcess.run(["train", "--config", try write(big.stdout, "big.toml"), "--print-config"])
+        XCTAssertEqual(again.stdout, big.stdout, again.stderr)
         // A bad value in the file that the command line replaces is no error.
         let replaced = try write("lr = -1\n", "replaced.toml")
         XCTAssertEqual(try TrainerProcess.run(["train", "--config", replaced, "--lr", "0.5", "--print-config"]).status, 0)
