@@ -74,8 +74,8 @@ struct ConfigFile {
     /// puts FILE's settings as flags right after `train` (before the command line's own) and
     /// returns the file; else returns nil and leaves `arguments` alone.
     static func expand(_ arguments: inout [String]) throws -> ConfigFile? {
-        let subcommands = ["evaluate", "inspect", "gradient-check", "predict", "plot", "help"]
-        guard let first = arguments.first, !subcommands.contains(first) else { return nil }
+        let others = TrainerCommand.configuration.subcommands.map { $0.configuration.commandName } + ["help"]
+        guard let first = arguments.first, first == "train" || !others.contains(first) else { return nil }
         let start = first == "train" ? 1 : 0
         var path: String?
         var index = start

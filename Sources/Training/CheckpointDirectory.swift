@@ -25,7 +25,7 @@ public struct CheckpointDirectory: Sendable {
         }
         try FileIO.probeWritable(directory: path, subject: path)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        where name.contains(".tmp-") && (name.hasPrefix(Self.prefix) || name.hasPrefix("latest") || name.hasPrefix("best")) {
+        where name.contains(".tmp-") && (name.hasPrefix(Self.prefix) || Self.pointerNames.contains { name.hasPrefix($0) }) {
             try? FileManager.default.removeItem(atPath: path + "/" + name)
         }
     }
@@ -41,8 +41,9 @@ public struct CheckpointDirectory: Sendable {
         let name = Self.fileName(globalStep: globalStep)
         let file = path + "/" + name
         try checkpoint.write(to: file)
-        try AtomicFile.write(Array((name + "\n").utf8), to: path + "/latest")
-        if best { try AtomicFile.write(Array((name + "\n").utf8), to: path + "/best") }
+        for pointer in best ? ["latest", "best"] : ["latest"] {
+            try AtomicFile.write(Array((name + "\n").utf8), to: path + "/" + pointer)
+        }
         if keep > 0 { prune(keeping: keep, current: name) }
         return file
     }
