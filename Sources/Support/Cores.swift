@@ -3,6 +3,13 @@ import CAffinity
 import Glibc
 #endif
 
+/// This machine's host name (`gethostname`), nil if the system will not say.
+public var hostName: String? {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+    return String(cString: buffer)
+}
+
 /// The cores this process may run on.
 public enum Cores {
     /// How many cores the process's CPU affinity allows (`sched_getaffinity`): what `taskset`,

@@ -42,9 +42,5 @@ enum Launch {
     }
 
     /// This machine's host name, for messages.
-    static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "?" }
-        return String(cString: buffer)
-    }
+    static var hostName: String { Support.hostName ?? "?" }
 }

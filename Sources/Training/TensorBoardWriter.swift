@@ -25,7 +25,7 @@ public final class TensorBoardWriter {
     public init(directory: String, wallTime: Double = Date().timeIntervalSince1970) throws {
         try Self.makeDirectories(directory)
         let path = (directory.hasSuffix("/") ? directory : directory + "/")
-            + "events.out.tfevents.\(Int(wallTime.rounded(.down))).\(Self.hostName)"
+            + "events.out.tfevents.\(Int(wallTime.rounded(.down))).\(hostName ?? "localhost")"
         self.path = path
         let fd = FileIO.retrying { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { throw FileIO.writeError(path, "cannot create the event file", errno) }
@@ -91,12 +91,6 @@ public final class TensorBoardWriter {
         }
     }
 
-    /// This machine's host name, as TensorFlow puts it in event file names.
-    private static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 /// POSIX `write` (inside the class, `write` names the method).
