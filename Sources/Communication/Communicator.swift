@@ -27,11 +27,17 @@ public protocol Communicator: AnyObject {
     /// sum takes, chosen here once: e.g. a slot of an MPI shared-memory window when every rank
     /// runs on one machine. Collective; valid until the communicator ends.
     func makeStepReduction(count: Int) -> StepReduction
+    /// The step's buffer of `count` floats when the ranks share memory (several threads, or MPI
+    /// ranks all on one machine), with `arenas` shared buffers of `count − tail` floats for the
+    /// sharded update (`SharedMemoryStepReduction.sumAndUpdate`); nil when they do not, or for
+    /// one rank. Collective, once per communicator, as `makeStepReduction`.
+    func makeSharedStepReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction?
 }
 
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
     public func makeStepReduction(count: Int) -> StepReduction { OwnedStepReduction(count: count, communicator: self) }
+    public func makeSharedStepReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction? { nil }
 }
 
 /// The flat buffer a training step sums over all ranks: this rank writes its contribution into

@@ -73,11 +73,17 @@ public struct CarriedState {
 extension Communicator {
     /// The step's reduction of [gradients (`gradientCount` floats, with these `matrices`) |
     /// `extraSlots` floats summed exactly], sent as `compression` says; `seed` starts PowerSGD's
-    /// warm start (the same on every rank). Collective.
+    /// warm start (the same on every rank). With `sharedArenas` > 0, an exact sum among ranks
+    /// that share memory is a `SharedMemoryStepReduction` with that many arenas, for the sharded
+    /// update. Collective.
     public func makeStepReduction(gradientCount: Int, extraSlots: Int, compression: GradientCompression,
-                                  matrices: [GradientMatrix], seed: UInt64) -> StepReduction {
+                                  matrices: [GradientMatrix], seed: UInt64, sharedArenas: Int = 0) -> StepReduction {
         switch compression {
         case .none:
+            if sharedArenas > 0,
+               let shared = makeSharedStepReduction(count: gradientCount + extraSlots, tail: extraSlots, arenas: sharedArenas) {
+                return shared
+            }
             return makeStepReduction(count: gradientCount + extraSlots)
         case .bfloat16:
             return BFloat16StepReduction(base: makeStepReduction(count: gradientCount + extraSlots), gradientCount: gradientCount)

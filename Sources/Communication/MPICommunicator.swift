@@ -39,9 +39,8 @@ public final class MPICommunicator: Communicator {
     let world: MPI_Comm
     /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
     private var node: MPI_Comm?
-    /// The shared-memory window of the step's reduction, and each rank's slot in it.
+    /// The shared-memory window of the step's reduction.
     private var window: MPI_Win?
-    private var sharedSlots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>(start: nil, count: 0)
     private var finalized = false
 
     /// Whether this process was started by an MPI launcher (Open MPI's mpirun, or PMIx/PMI).
@@ -91,51 +90,46 @@ public final class MPICommunicator: Communicator {
     /// window allocation ends the job (MPI_ERRORS_ARE_FATAL). At most one shared reduction per
     /// communicator.
     public func makeStepReduction(count: Int) -> StepReduction {
-        guard let node, window == nil, count > 0 else {
+        guard node != nil, window == nil, count > 0 else {
             return reduction == .allreduce || worldSize == 1 ? OwnedStepReduction(count: count, communicator: self)
                 : OrderedStepReduction(count: count, communicator: self)
         }
+        return sharedWindowReduction(count: count, tail: 0, arenas: 0)
+    }
+
+    /// The shared window's reduction with `arenas` shared buffers after rank 0's slot, when every
+    /// rank runs on this node and sums in rank order.
+    public func makeSharedStepReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction? {
+        guard node != nil, window == nil, count > 0 else { return nil }
+        return sharedWindowReduction(count: count, tail: tail, arenas: arenas)
+    }
+
+    /// Rank r's slot of `count` floats in the node's window; rank 0's is followed (from a
+    /// 64-byte boundary) by the shared floats of `SharedMemoryStepReduction`.
+    private func sharedWindowReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction {
         let stride = MemoryLayout<Float>.stride
+        let sharedOffset = (count + 15) / 16 * 16, sharedCount = arenas * (count - tail) + worldSize
+        let floats = rank == 0 ? sharedOffset + sharedCount : count
         var base: UnsafeMutableRawPointer? = nil
         var window: MPI_Win? = shim_win_null()
         _ = withUnsafeMutablePointer(to: &base) {
-            MPI_Win_allocate_shared(MPI_Aint(count * stride), Int32(stride), shim_info_null(), node, $0, &window)
+            MPI_Win_allocate_shared(MPI_Aint(floats * stride), Int32(stride), shim_info_null(), node!, $0, &window)
         }
         MPI_Win_lock_all(shim_mode_nocheck(), window)
         self.window = window
-        sharedSlots = .allocate(capacity: worldSize)
+        let slots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>.allocate(capacity: worldSize)
+        defer { slots.deallocate() }
         for r in 0..<worldSize {
             var size: MPI_Aint = 0, unit: Int32 = 0
             var slot: UnsafeMutableRawPointer? = nil
             _ = withUnsafeMutablePointer(to: &slot) { MPI_Win_shared_query(window, Int32(r), &size, &unit, $0) }
-            sharedSlots[r] = slot
+            slots[r] = slot
         }
-        let values = UnsafeMutableBufferPointer(start: base!.bindMemory(to: Float.self, capacity: count), count: count)
-        values.initialize(repeating: 0)
+        base!.bindMemory(to: Float.self, capacity: floats).initialize(repeating: 0, count: floats)
+        let shared = slots[0]!.assumingMemoryBound(to: Float.self) + sharedOffset
         nodeBarrier()
-        return SharedWindowReduction(values: values, communicator: self)
-    }
-
-    /// The step's buffer as this rank's slot of the node's shared window.
-    final class SharedWindowReduction: StepReduction {
-        let values: UnsafeMutableBufferPointer<Float>
-        unowned let communicator: MPICommunicator
-        let ownedChunk: Range<Int>
-
-        init(values: UnsafeMutableBufferPointer<Float>, communicator: MPICommunicator) {
-            self.values = values
-            self.communicator = communicator
-            ownedChunk = evenShare(communicator.rank, of: values.count, parts: communicator.worldSize)
-        }
-
-        func sum() { communicator.sumSharedSlots(count: values.count) }
-    }
-
-    /// Sums chunk `rank` of every rank's slot in rank order, between two barriers.
-    func sumSharedSlots(count: Int) {
-        nodeBarrier()
-        RankOrderReduction.reduceChunk(sharedSlots, of: Float.self, count: count, rank: rank)
-        nodeBarrier()
+        return SharedMemoryStepReduction(slots: slots, rank: rank, count: count, tail: tail, shared: shared, arenas: arenas,
+                                         barrier: { [unowned self] in self.nodeBarrier() })
     }
 
     /// Every rank of the node has arrived, and sees the others' writes to the window.
@@ -253,7 +247,6 @@ public final class MPICommunicator: Communicator {
         if window != nil {
             MPI_Win_unlock_all(window)
             MPI_Win_free(&window)
-            sharedSlots.deallocate()
         }
         if node != nil { MPI_Comm_free(&node) }
         MPI_Finalize()

@@ -18,6 +18,36 @@ enum RankOrderReduction {
         }
     }
 
+    /// d[i] ← ((t₀[i] + t₁[i]) + t₂[i]) + … for i in 0..<count, tᵣ = `terms[r]` + `offset`, into
+    /// `destination`, which may be one of the terms (each element is read before it is written):
+    /// the same bits as `accumulate`, into memory the caller picks.
+    @inline(__always)
+    static func sum(_ terms: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>, offset: Int, count: Int,
+                    into destination: UnsafeMutablePointer<Float>) {
+        guard count > 0 else { return }
+        func term(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(terms[r]!.assumingMemoryBound(to: Float.self) + offset) }
+        let d = destination
+        switch terms.count {
+        case 1:
+            if d != term(0) { d.update(from: term(0), count: count) }
+        case 2:
+            let (t0, t1) = (term(0), term(1))
+            for i in 0..<count { d[i] = t0[i] + t1[i] }
+        case 3:
+            let (t0, t1, t2) = (term(0), term(1), term(2))
+            for i in 0..<count { d[i] = (t0[i] + t1[i]) + t2[i] }
+        case 4:
+            let (t0, t1, t2, t3) = (term(0), term(1), term(2), term(3))
+            for i in 0..<count { d[i] = ((t0[i] + t1[i]) + t2[i]) + t3[i] }
+        default:
+            for i in 0..<count {
+                var s = term(0)[i]
+                for r in 1..<terms.count { s += term(r)[i] }
+                d[i] = s
+            }
+        }
+    }
+
     /// For buffers every rank can see (threads, a shared window), rank r owning chunk r of the
     /// index range (`evenShare`): turns chunk `rank` of every buffer (each holding `count`
     /// values of type `T`, none nil) into the sum in rank order, in `buffers[0]` and then every

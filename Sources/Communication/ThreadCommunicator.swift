@@ -20,7 +20,21 @@ public final class ThreadGroup: @unchecked Sendable {
         barrier = SpinBarrier(parties: size)
     }
 
-    deinit { slots.deallocate() }
+    /// Memory every thread uses until the group ends (`ThreadCommunicator.makeSharedStepReduction`).
+    private var sharedBlocks: [UnsafeMutablePointer<Float>] = []
+
+    deinit {
+        slots.deallocate()
+        sharedBlocks.forEach { $0.deallocate() }
+    }
+
+    /// `count` zeroed floats that live as long as the group. Called by one thread, before a barrier.
+    func allocateShared(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let block = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        block.initialize(repeating: 0, count: max(1, count))
+        sharedBlocks.append(block)
+        return block
+    }
 
     /// Runs `body` on `size` threads (the calling thread is rank 0) and returns each rank's
     /// result, in rank order, once all have finished.
@@ -64,6 +78,24 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         group.barrier.wait()
         RankOrderReduction.reduceChunk(group.slots, of: T.self, count: buffer.count, rank: rank)
         group.barrier.wait()
+    }
+
+    /// Each thread's buffer of its own, the shared floats allocated by rank 0 and owned by the group.
+    public func makeSharedStepReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction? {
+        guard group.size > 1 else { return nil }
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        values.initialize(repeating: 0, count: max(1, count))
+        group.slots[rank] = rank == 0 ? UnsafeMutableRawPointer(group.allocateShared(arenas * (count - tail) + group.size)) : nil
+        group.barrier.wait()
+        let shared = group.slots[0]!.assumingMemoryBound(to: Float.self)
+        group.barrier.wait()
+        group.slots[rank] = UnsafeMutableRawPointer(values)
+        group.barrier.wait()
+        let reduction = SharedMemoryStepReduction(slots: group.slots, rank: rank, count: count, tail: tail, shared: shared,
+                                                  arenas: arenas, barrier: { [group] in group.barrier.wait() },
+                                                  release: { values.deallocate() })
+        group.barrier.wait()
+        return reduction
     }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) { allreduce(buffer) }

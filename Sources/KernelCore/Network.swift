@@ -29,18 +29,29 @@ public final class Network<T: Scalar> {
 
     /// Whether `gradientArena` was allocated here (else its owner gave it and keeps it).
     let ownsGradientArena: Bool
+    /// Whether `parameters` were allocated here (else their owner gave them and keeps them).
+    let ownsParameters: Bool
 
     /// A network with zero parameters. `gradientArena`, when given, is memory of at least
     /// `parameterCount + extraGradientSlots` scalars owned by the caller, who keeps it valid for
     /// the network's life (e.g. a communicator's shared-memory reduction buffer); else the
     /// network allocates its own.
     public init(_ architecture: Architecture, batchCapacity: Int, extraGradientSlots: Int = 0,
-                gradientArena external: UnsafeMutableBufferPointer<T>? = nil) {
+                gradientArena external: UnsafeMutableBufferPointer<T>? = nil,
+                parameters externalParameters: UnsafeMutableBufferPointer<T>? = nil) {
         self.architecture = architecture
         self.batchCapacity = max(1, batchCapacity)
         let count = architecture.parameterCount, rows = self.batchCapacity
-        parameters = .allocate(capacity: count)
-        parameters.initialize(repeating: 0)
+        if let externalParameters {
+            precondition(externalParameters.count == count,
+                         "Network: \(externalParameters.count) parameters given, \(count) needed")
+            parameters = externalParameters
+            ownsParameters = false
+        } else {
+            parameters = .allocate(capacity: count)
+            parameters.initialize(repeating: 0)
+            ownsParameters = true
+        }
         if let external {
             precondition(external.count >= count + extraGradientSlots,
                          "Network: a gradient arena of \(external.count) scalars is smaller than \(count + extraGradientSlots)")
@@ -65,7 +76,7 @@ public final class Network<T: Scalar> {
     }
 
     deinit {
-        parameters.deallocate()
+        if ownsParameters { parameters.deallocate() }
         if ownsGradientArena { gradientArena.deallocate() }
         mapped?.deallocate()
         outputs.forEach { $0.deallocate() }
@@ -160,15 +171,24 @@ public final class Network<T: Scalar> {
     @inlinable
     @discardableResult
     public func finishGradient(sampleCount: T, regularization: Regularization) -> Bool {
+        finishGradient(0..<parameterCount, sampleCount: sampleCount, regularization: regularization)
+    }
+
+    /// `finishGradient` of the indices `range` alone, each entry computed as the whole call
+    /// computes it (a sharded update finishes each rank's chunk); false when one of them is NaN or ±∞.
+    @inlinable
+    public func finishGradient(_ range: Range<Int>, sampleCount: T, regularization: Regularization) -> Bool {
         let scale = sampleCount > 0 ? 1 / sampleCount : 0
-        let g = gradients.baseAddress!
-        let finite = T.scaleCheckingFinite(g, count: gradients.count, by: scale)
+        let g = gradients.baseAddress! + range.lowerBound
+        let finite = T.scaleCheckingFinite(g, count: range.count, by: scale)
         guard regularization.isActive else { return finite }
-        let w = UnsafePointer(parameters.baseAddress!)
+        let w = UnsafePointer(parameters.baseAddress!), gradient = gradients.baseAddress!
         for layer in architecture.layers {
-            regularization.addGradient(w + layer.weightOffset, count: layer.weightCount, to: g + layer.weightOffset)
+            let weights = (layer.weightOffset..<layer.weightOffset + layer.weightCount).clamped(to: range)
+            guard !weights.isEmpty else { continue }
+            regularization.addGradient(w + weights.lowerBound, count: weights.count, to: gradient + weights.lowerBound)
         }
-        return T.allFinite(UnsafePointer(g), count: gradients.count)
+        return T.allFinite(UnsafePointer(g), count: range.count)
     }
 
     /// R(W) summed over every layer's weights (never the biases).

@@ -36,51 +36,77 @@ public final class Optimizer {
     public static let firstMomentTensor = "optimizer.exp_avg"
     public static let secondMomentTensor = "optimizer.exp_avg_sq"
 
+    /// The state buffers `kind` keeps, each of the parameters' length, by name.
+    public static func stateNames(_ kind: OptimizerKind, momentum: Double) -> [String] {
+        switch kind {
+        case .sgd: return momentum == 0 ? [] : [velocityTensor]
+        case .adam, .adamw: return [firstMomentTensor, secondMomentTensor]
+        }
+    }
+
+    /// Whether the state buffers were allocated here (else `stateMemory` gave them).
+    private let ownsState: Bool
+
+    /// `stateMemory`, when given, is one zeroed buffer per `stateNames` entry, of `parameterCount`
+    /// floats, that the caller keeps valid (e.g. shared by the ranks of a sharded update); else
+    /// the optimizer allocates its own.
     public init(_ kind: OptimizerKind = .sgd, parameterCount: Int, momentum: Double = 0, nesterov: Bool = false,
-                weightDecay: Double = 0) {
+                weightDecay: Double = 0, stateMemory: [UnsafeMutableBufferPointer<Float>] = []) {
         self.kind = kind
         self.momentum = Float(momentum)
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        func buffer(_ name: String) -> (String, UnsafeMutableBufferPointer<Float>) {
+        let names = Self.stateNames(kind, momentum: momentum)
+        ownsState = stateMemory.isEmpty
+        precondition(ownsState || (stateMemory.count == names.count && stateMemory.allSatisfy { $0.count == parameterCount }),
+                     "Optimizer: \(stateMemory.count) state buffers given, \(names.count) of \(parameterCount) floats needed")
+        state = names.enumerated().map { index, name in
+            if !stateMemory.isEmpty { return (name, stateMemory[index]) }
             let values = UnsafeMutableBufferPointer<Float>.allocate(capacity: parameterCount)
             values.initialize(repeating: 0)
             return (name, values)
         }
-        switch kind {
-        case .sgd: state = momentum == 0 ? [] : [buffer(Self.velocityTensor)]
-        case .adam, .adamw: state = [buffer(Self.firstMomentTensor), buffer(Self.secondMomentTensor)]
-        }
     }
 
-    deinit { state.forEach { $0.values.deallocate() } }
+    deinit { if ownsState { state.forEach { $0.values.deallocate() } } }
 
     /// One update of `parameters` by `gradients` (same length) with learning rate `rate`, as
     /// step number `step` (1 for the first).
     public func update(_ parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
                        rate: Double, step: Int) {
-        let eta = Float(rate), count = parameters.count
         guard let theta = parameters.baseAddress, let g = gradients.baseAddress else { return }
+        update(0..<parameters.count, of: theta, gradients: g, into: theta, rate: rate, step: step)
+    }
+
+    /// The update of the indices `range` alone: θ′[i] for i in `range` from θ = `parameters`, g =
+    /// `gradients` and the state's entries i, written to `output` (which may be `parameters`);
+    /// every entry is computed as the whole update computes it, so updating the chunks of a
+    /// partition one by one gives the whole update's bits.
+    public func update(_ range: Range<Int>, of parameters: UnsafePointer<Float>, gradients: UnsafePointer<Float>,
+                       into output: UnsafeMutablePointer<Float>, rate: Double, step: Int) {
+        let eta = Float(rate)
+        let theta = parameters + range.lowerBound, g = gradients + range.lowerBound
+        let out = output + range.lowerBound, count = range.count
         switch kind {
         case .sgd:
-            guard let v = state.first?.values.baseAddress else {
-                for i in 0..<count { theta[i] -= eta * g[i] }
+            guard let v = state.first.map({ $0.values.baseAddress! + range.lowerBound }) else {
+                for i in 0..<count { out[i] = theta[i] - eta * g[i] }
                 return
             }
             let mu = momentum
             if nesterov {
                 for i in 0..<count {
                     v[i] = mu * v[i] + g[i]
-                    theta[i] -= eta * (g[i] + mu * v[i])
+                    out[i] = theta[i] - eta * (g[i] + mu * v[i])
                 }
             } else {
                 for i in 0..<count {
                     v[i] = mu * v[i] + g[i]
-                    theta[i] -= eta * v[i]
+                    out[i] = theta[i] - eta * v[i]
                 }
             }
         case .adam, .adamw:
-            let m = state[0].values.baseAddress!, s = state[1].values.baseAddress!
+            let m = state[0].values.baseAddress! + range.lowerBound, s = state[1].values.baseAddress! + range.lowerBound
             let (b1, b2, eps) = (beta1, beta2, epsilon)
             let t = Double(max(1, step))
             // As PyTorch computes them: the bias corrections in double, then one Float each.
@@ -92,7 +118,7 @@ public final class Optimizer {
                 m[i] = b1 * m[i] + (1 - b1) * gi
                 s[i] = b2 * s[i] + (1 - b2) * gi * gi
                 let denominator = s[i].squareRoot() / correction2 + eps
-                theta[i] = theta[i] * decay - stepSize * (m[i] / denominator)
+                out[i] = theta[i] * decay - stepSize * (m[i] / denominator)
             }
         }
     }

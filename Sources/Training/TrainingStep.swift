@@ -51,6 +51,9 @@ final class TrainingStep {
     let optimizer: Optimizer
     let batch: BatchBuffer<Float>
     let reduction: StepReduction
+    /// The reduction when the ranks share memory: then the parameters and the optimizer's state
+    /// are its arenas, one copy for all ranks, and each rank updates its chunk of them.
+    let sharded: SharedMemoryStepReduction?
     /// The statistics slots after the gradients in the reduction's buffer.
     let statistics: UnsafeMutableBufferPointer<Float>
     let regularization: Regularization
@@ -62,14 +65,18 @@ final class TrainingStep {
     init(_ architecture: Architecture, capacity: Int, featureCount: Int, configuration: TrainingConfiguration,
          communicator: Communicator) {
         let weights = architecture.layers.map { GradientMatrix(offset: $0.weightOffset, rows: $0.outputs, columns: $0.inputs) }
+        let stateNames = Optimizer.stateNames(configuration.optimizer, momentum: configuration.momentum)
+        // Ranks that share memory keep one copy of the parameters and the optimizer's state: the arenas.
         reduction = communicator.makeStepReduction(gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
                                                    compression: configuration.gradCompression, matrices: weights,
-                                                   seed: configuration.seed)
+                                                   seed: configuration.seed, sharedArenas: 1 + stateNames.count)
+        sharded = reduction as? SharedMemoryStepReduction
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
-                          gradientArena: reduction.values)
+                          gradientArena: reduction.values, parameters: sharded?.arenas[0])
         statistics = UnsafeMutableBufferPointer(rebasing: reduction.values[architecture.parameterCount...])
         optimizer = Optimizer(configuration.optimizer, parameterCount: network.parameterCount, momentum: configuration.momentum,
-                              nesterov: configuration.nesterov, weightDecay: configuration.effectiveWeightDecay)
+                              nesterov: configuration.nesterov, weightDecay: configuration.effectiveWeightDecay,
+                              stateMemory: sharded.map { Array($0.arenas.dropFirst()) } ?? [])
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
         regularization = configuration.regularization
     }
@@ -110,6 +117,7 @@ final class TrainingStep {
         // This rank's statistics after its gradients.
         StepStatistics(lossSum: lossSum, correct: Double(correct), count: Double(samples.count), stop: stopRequested)
             .pack(into: statistics)
+        if let sharded { return runSharded(sharded, from: t3, rate: rate, globalStep: globalStep, watchdog: watchdog) }
         // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
         let t4 = monotonicSeconds()
@@ -120,6 +128,37 @@ final class TrainingStep {
         if !global.diverged { optimizer.update(network.parameters, gradients: network.gradients, rate: rate, step: globalStep) }
         let t5 = monotonicSeconds()
         phases.allreduce += t4 - t3; phases.update += t5 - t4
+        return global
+    }
+}
+
+extension TrainingStep {
+    /// Steps 4 and 5 among ranks that share memory, where the parameters and the optimizer's
+    /// state are one copy for all ranks (the reduction's arenas): in a pass over this rank's
+    /// chunk alone, block by block, the sum in rank order, ∇J = sum / N + ∇R and the optimizer's
+    /// step in place (`sumAndUpdate`) — the same bits as steps 4 and 5 of `run`. A step found
+    /// unsound (NaN, ±∞) may leave the parameters updated in part; the run stops without saving
+    /// them. The time in the update's arithmetic is `update`, the rest (sums, waits) `allreduce`.
+    func runSharded(_ sharded: SharedMemoryStepReduction, from t3: Double, rate: Double, globalStep: Int,
+                    watchdog: Watchdog?) -> StepStatistics {
+        let network = self.network, optimizer = self.optimizer, regularization = self.regularization
+        let theta = UnsafePointer(network.parameters.baseAddress!), g = UnsafePointer(network.gradients.baseAddress!)
+        var updating = 0.0
+        let applied = watchdog.waiting(.reduction, step: globalStep) {
+            sharded.sumAndUpdate { tail, block in
+                let t = monotonicSeconds()
+                defer { updating += monotonicSeconds() - t }
+                let global = StepStatistics(unpacking: tail)
+                guard global.lossSum.isFinite,
+                      network.finishGradient(block, sampleCount: Float(global.count), regularization: regularization) else { return false }
+                optimizer.update(block, of: theta, gradients: g, into: network.parameters.baseAddress!, rate: rate, step: globalStep)
+                return true
+            }
+        }
+        var global = StepStatistics(unpacking: statistics)
+        global.diverged = !applied
+        let t5 = monotonicSeconds()
+        phases.allreduce += t5 - t3 - updating; phases.update += updating
         return global
     }
 }
