@@ -25,14 +25,16 @@ public final class SharedMemoryStepReduction: StepReduction {
     private let flags: UnsafeMutablePointer<Float>
     /// This rank's sum of the statistics, until it may write them into its own buffer.
     private let tailSum: UnsafeMutableBufferPointer<Float>
+    /// The sum of the block being updated: `block` floats, in cache from the sum to the update.
+    private let blockSum: UnsafeMutablePointer<Float>
     private let barrier: () -> Void
     /// Runs at deinit (frees what only this rank's reduction uses).
     private let release: () -> Void
     public let ownedChunk: Range<Int>
     /// The indices of the parameters this rank updates: `evenShare(rank, of: count − tail)`.
     public let updateChunk: Range<Int>
-    /// Indices of the update handed to the caller at once: small enough to stay in cache
-    /// between the sum, the gradient's last touches and the optimizer.
+    /// Indices of the update handed to the caller at once: their sum stays in cache from the
+    /// sum to the optimizer, and is never written to memory.
     public static let block = 4096
 
     /// `slots`: the ranks' buffers of `count` floats (copied); `shared`: `arenas × (count − tail)
@@ -53,6 +55,8 @@ public final class SharedMemoryStepReduction: StepReduction {
         flags = shared + arenas * width
         tailSum = .allocate(capacity: max(1, tail))
         tailSum.initialize(repeating: 0)
+        blockSum = .allocate(capacity: Self.block)
+        blockSum.initialize(repeating: 0, count: Self.block)
         self.barrier = barrier
         self.release = release
         ownedChunk = evenShare(rank, of: count, parts: size)
@@ -62,6 +66,7 @@ public final class SharedMemoryStepReduction: StepReduction {
     deinit {
         slots.deallocate()
         tailSum.deallocate()
+        blockSum.deallocate()
         release()
     }
 
@@ -72,13 +77,15 @@ public final class SharedMemoryStepReduction: StepReduction {
     }
 
     /// The sharded step. After the first barrier every rank sums the statistics (the tail) for
-    /// itself; then for each block B of `updateChunk`: the sum in rank order into `values[B]`,
-    /// then `update(tail's sums, B)`, which updates index range B of the arenas from `values[B]`,
+    /// itself; then for each block B of `updateChunk`: the sum of B in rank order, then
+    /// `update(tail's sums, B, the sum of B)` (the sum's value for index i at i − B.lowerBound,
+    /// in scratch memory the call may change), which updates index range B of the arenas,
     /// touches no other index of them, and returns whether the step is sound there (finite).
     /// After the second barrier the tail's sums are in `values`' tail, every rank sees every
     /// rank's update, and the result is whether every rank's every block was sound — when it is
     /// not, some blocks were updated and others not, and the caller must stop. Collective.
-    public func sumAndUpdate(_ update: (_ tail: UnsafeMutableBufferPointer<Float>, _ block: Range<Int>) -> Bool) -> Bool {
+    public func sumAndUpdate(_ update: (_ tail: UnsafeMutableBufferPointer<Float>, _ block: Range<Int>,
+                                        _ sum: UnsafeMutablePointer<Float>) -> Bool) -> Bool {
         let base = values.baseAddress!, width = values.count - tail
         barrier()
         RankOrderReduction.sum(slots, offset: width, count: tail, into: tailSum.baseAddress!)
@@ -86,8 +93,8 @@ public final class SharedMemoryStepReduction: StepReduction {
         var start = updateChunk.lowerBound
         while start < updateChunk.upperBound {
             let block = start..<min(start + Self.block, updateChunk.upperBound)
-            RankOrderReduction.sum(slots, offset: block.lowerBound, count: block.count, into: base + block.lowerBound)
-            applies = update(tailSum, block) && applies
+            RankOrderReduction.sum(slots, offset: block.lowerBound, count: block.count, into: blockSum)
+            applies = update(tailSum, block, blockSum) && applies
             start = block.upperBound
         }
         flags[rank] = applies ? 1 : 0

@@ -171,24 +171,27 @@ public final class Network<T: Scalar> {
     @inlinable
     @discardableResult
     public func finishGradient(sampleCount: T, regularization: Regularization) -> Bool {
-        finishGradient(0..<parameterCount, sampleCount: sampleCount, regularization: regularization)
+        finishGradient(0..<parameterCount, of: gradients.baseAddress!, sampleCount: sampleCount, regularization: regularization)
     }
 
-    /// `finishGradient` of the indices `range` alone, each entry computed as the whole call
-    /// computes it (a sharded update finishes each rank's chunk); false when one of them is NaN or ±∞.
+    /// `finishGradient` of the indices `range` alone, on `gradient`, which holds their gradient
+    /// (`gradient[i − range.lowerBound]` for index i; the whole call passes `gradients`): each
+    /// entry computed as the whole call computes it (a sharded update finishes each rank's chunk
+    /// block by block). False when one of them is NaN or ±∞.
     @inlinable
-    public func finishGradient(_ range: Range<Int>, sampleCount: T, regularization: Regularization) -> Bool {
+    public func finishGradient(_ range: Range<Int>, of gradient: UnsafeMutablePointer<T>, sampleCount: T,
+                               regularization: Regularization) -> Bool {
         let scale = sampleCount > 0 ? 1 / sampleCount : 0
-        let g = gradients.baseAddress! + range.lowerBound
-        let finite = T.scaleCheckingFinite(g, count: range.count, by: scale)
+        let finite = T.scaleCheckingFinite(gradient, count: range.count, by: scale)
         guard regularization.isActive else { return finite }
-        let w = UnsafePointer(parameters.baseAddress!), gradient = gradients.baseAddress!
+        let w = UnsafePointer(parameters.baseAddress!)
         for layer in architecture.layers {
             let weights = (layer.weightOffset..<layer.weightOffset + layer.weightCount).clamped(to: range)
             guard !weights.isEmpty else { continue }
-            regularization.addGradient(w + weights.lowerBound, count: weights.count, to: gradient + weights.lowerBound)
+            regularization.addGradient(w + weights.lowerBound, count: weights.count,
+                                       to: gradient + (weights.lowerBound - range.lowerBound))
         }
-        return T.allFinite(UnsafePointer(g), count: range.count)
+        return T.allFinite(UnsafePointer(gradient), count: range.count)
     }
 
     /// R(W) summed over every layer's weights (never the biases).

@@ -25,6 +25,25 @@ public enum Cores {
 
     /// An identifier of the set of allowed cores: equal for processes allowed the same cores.
     public static var affinityFingerprint: UInt64 { cores_allowed_fingerprint() }
+
+    /// The bytes of the largest cache that core 0 does not share with another core (its L2 on
+    /// most x86 machines), from /sys/devices/system/cpu/cpu0/cache; 1 MiB where Linux will not say.
+    public static let privateCacheBytes: Int = {
+        var largest = 0
+        for index in 0..<8 {
+            let directory = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
+            guard let size = text(directory + "size"), let shared = text(directory + "shared_cpu_list") else { continue }
+            let unit = size.hasSuffix("M") ? 20 : size.hasSuffix("K") ? 10 : 0
+            guard shared == "0", let count = Int(unit > 0 ? size.dropLast() : Substring(size)) else { continue }
+            largest = max(largest, count << unit)
+        }
+        return largest > 0 ? largest : 1 << 20
+    }()
+
+    private static func text(_ path: String) -> String? {
+        guard let bytes = try? FileIO.readAll(path) else { return nil }
+        return String(validating: bytes, as: UTF8.self)?.split(whereSeparator: \.isWhitespace).first.map(String.init)
+    }
 }
 
 /// The CPU's feature flags as Linux names them (the `flags` line of /proc/cpuinfo: "avx2",

@@ -78,14 +78,14 @@ public final class Optimizer {
         update(0..<parameters.count, of: theta, gradients: g, into: theta, rate: rate, step: step)
     }
 
-    /// The update of the indices `range` alone: θ′[i] for i in `range` from θ = `parameters`, g =
-    /// `gradients` and the state's entries i, written to `output` (which may be `parameters`);
-    /// every entry is computed as the whole update computes it, so updating the chunks of a
-    /// partition one by one gives the whole update's bits.
-    public func update(_ range: Range<Int>, of parameters: UnsafePointer<Float>, gradients: UnsafePointer<Float>,
+    /// The update of the indices `range` alone: θ′[i] for i in `range` from θ[i] = `parameters[i]`,
+    /// gᵢ = `gradients[i − range.lowerBound]` (the block's gradient) and the state's entries i,
+    /// written to `output[i]` (`output` may be `parameters`). Every entry is computed as the
+    /// whole update computes it, so updating the blocks of a partition one by one gives its bits.
+    public func update(_ range: Range<Int>, of parameters: UnsafePointer<Float>, gradients g: UnsafePointer<Float>,
                        into output: UnsafeMutablePointer<Float>, rate: Double, step: Int) {
         let eta = Float(rate)
-        let theta = parameters + range.lowerBound, g = gradients + range.lowerBound
+        let theta = parameters + range.lowerBound
         let out = output + range.lowerBound, count = range.count
         switch kind {
         case .sgd:

@@ -90,6 +90,19 @@ final class ClusterTests: XCTestCase {
         try assertMatchesLocalThreads(hosts: 4, slots: 1)
     }
 
+    /// A model larger than a core's own cache: local mode's threads keep one copy of the
+    /// parameters and of the momentum, each thread updating its chunk (the first line says
+    /// "sharded update"), while ranks on several hosts each update all of theirs — the same bits.
+    func testTheShardedUpdateIsBitIdenticalToRanksOnHosts() throws {
+        let large = ["--model", "mlp:1024-1024:tanh"]
+        let first = try Launcher.train(ranks: nil, Self.job(epochs: 1) + large + ["--threads", "2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("2 threads, sharded update"), first.stderr)
+        try assertMatchesLocalThreads(hosts: 2, slots: 1, both: large + ["--momentum", "0.9"])
+        try assertMatchesLocalThreads(hosts: 3, slots: 1, both: large + ["--momentum", "0.9"])
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, both: large + ["--optimizer", "adamw", "--lr", "0.001"])
+    }
+
     /// Compressed sums add in rank order too: their bytes on the wire across hosts (bfloat16
     /// both ways; PowerSGD's factors) change nothing of what N threads compute.
     func testCompressedSumsAcrossHostsAreBitIdenticalToThreads() throws {

@@ -20,6 +20,18 @@ final class LocalThreadsTests: XCTestCase {
         }
     }
 
+    /// A model larger than a core's own cache is updated in shards (one copy of the parameters
+    /// and the momentum for all threads, or in the ranks' shared window): the same bytes again.
+    func testShardedUpdatesOfThreadsAndRanksAreBitwiseEqual() throws {
+        let arguments = SingleProcessEquivalenceTests.job + ["--model", "mlp:1024-1024:tanh", "--momentum", "0.9", "--epochs", "1"]
+        for n in [2, 3] {
+            let threads = try RunResult.train(ranks: nil, arguments + ["--threads", String(n)])
+            let ranks = try RunResult.train(ranks: n, arguments)
+            XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks")
+            XCTAssertEqual(threads.losses.map(\.1), ranks.losses.map(\.1), "\(n) threads vs \(n) ranks")
+        }
+    }
+
     /// Any number of threads trains the single-process model (up to rounding), like ranks do.
     func testThreeAndFourThreadsMatchOneThread() throws {
         let arguments = SingleProcessEquivalenceTests.job + ["--model", "softmax"]
