@@ -75,34 +75,33 @@ public final class Optimizer {
     public func update(_ parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
                        rate: Double, step: Int) {
         guard let theta = parameters.baseAddress, let g = gradients.baseAddress else { return }
-        update(0..<parameters.count, of: theta, gradients: g, into: theta, rate: rate, step: step)
+        update(0..<parameters.count, of: theta, gradients: g, rate: rate, step: step)
     }
 
-    /// The update of the indices `range` alone: θ′[i] for i in `range` from θ[i] = `parameters[i]`,
-    /// gᵢ = `gradients[i − range.lowerBound]` (the block's gradient) and the state's entries i,
-    /// written to `output[i]` (`output` may be `parameters`). Every entry is computed as the
-    /// whole update computes it, so updating the blocks of a partition one by one gives its bits.
-    public func update(_ range: Range<Int>, of parameters: UnsafePointer<Float>, gradients g: UnsafePointer<Float>,
-                       into output: UnsafeMutablePointer<Float>, rate: Double, step: Int) {
+    /// The update of the indices `range` alone, in place: θ[i] for i in `range` of `parameters`,
+    /// from gᵢ = `gradients[i − range.lowerBound]` (the block's gradient) and the state's entries
+    /// i. Every entry is computed as the whole update computes it, so updating the blocks of a
+    /// partition one by one gives its bits.
+    public func update(_ range: Range<Int>, of parameters: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,
+                       rate: Double, step: Int) {
         let eta = Float(rate)
-        let theta = parameters + range.lowerBound
-        let out = output + range.lowerBound, count = range.count
+        let theta = parameters + range.lowerBound, count = range.count
         switch kind {
         case .sgd:
             guard let v = state.first.map({ $0.values.baseAddress! + range.lowerBound }) else {
-                for i in 0..<count { out[i] = theta[i] - eta * g[i] }
+                for i in 0..<count { theta[i] -= eta * g[i] }
                 return
             }
             let mu = momentum
             if nesterov {
                 for i in 0..<count {
                     v[i] = mu * v[i] + g[i]
-                    out[i] = theta[i] - eta * (g[i] + mu * v[i])
+                    theta[i] -= eta * (g[i] + mu * v[i])
                 }
             } else {
                 for i in 0..<count {
                     v[i] = mu * v[i] + g[i]
-                    out[i] = theta[i] - eta * v[i]
+                    theta[i] -= eta * v[i]
                 }
             }
         case .adam, .adamw:
@@ -118,7 +117,7 @@ public final class Optimizer {
                 m[i] = b1 * m[i] + (1 - b1) * gi
                 s[i] = b2 * s[i] + (1 - b2) * gi * gi
                 let denominator = s[i].squareRoot() / correction2 + eps
-                out[i] = theta[i] * decay - stepSize * (m[i] / denominator)
+                theta[i] = theta[i] * decay - stepSize * (m[i] / denominator)
             }
         }
     }

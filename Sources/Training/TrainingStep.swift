@@ -69,9 +69,9 @@ final class TrainingStep {
         let stateNames = Optimizer.stateNames(configuration.optimizer, momentum: configuration.momentum)
         // Ranks that share memory keep one copy of the parameters and the optimizer's state (the
         // arenas) when the parameters outgrow a core's own cache. Below that a copy per rank stays
-        // in its cache from step to step, and sharing it lost: measured on 2 threads (1 MiB L2),
-        // the default model's 0.94 MB ran 0.46–0.65 s/epoch shared against 0.41–0.46 s per rank;
-        // mlp:512-256 (2.1 MB) 1.02–1.17 against 1.07–1.30, mlp:1024-1024 (7.5 MB) saves ~0.2 s.
+        // in its cache from step to step, and sharing it lost. Measured on 2 threads (1 MiB L2),
+        // medians of 8 runs alternating: the default model (0.94 MB) 0.64 s/epoch shared against
+        // 0.515 per rank; mlp:1024-1024 (7.5 MB) 4.73 against 5.00 (update 0.18 against 0.40 s).
         let shards = 4 * architecture.parameterCount > Cores.privateCacheBytes
         reduction = communicator.makeStepReduction(gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
                                                    compression: configuration.gradCompression, matrices: weights,
@@ -148,7 +148,7 @@ extension TrainingStep {
     func runSharded(_ sharded: SharedMemoryStepReduction, from t3: Double, rate: Double, globalStep: Int,
                     watchdog: Watchdog?) -> StepStatistics {
         let network = self.network, optimizer = self.optimizer, regularization = self.regularization
-        let theta = UnsafePointer(network.parameters.baseAddress!)
+        let theta = network.parameters.baseAddress!
         var updating = 0.0
         let applied = watchdog.waiting(.reduction, step: globalStep) {
             sharded.sumAndUpdate { tail, block, gradient in
@@ -158,7 +158,7 @@ extension TrainingStep {
                 guard global.lossSum.isFinite,
                       network.finishGradient(block, of: gradient, sampleCount: Float(global.count), regularization: regularization)
                 else { return false }
-                optimizer.update(block, of: theta, gradients: gradient, into: network.parameters.baseAddress!, rate: rate, step: globalStep)
+                optimizer.update(block, of: theta, gradients: gradient, rate: rate, step: globalStep)
                 return true
             }
         }
