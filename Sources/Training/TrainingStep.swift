@@ -68,11 +68,13 @@ final class TrainingStep {
         let weights = architecture.layers.map { GradientMatrix(offset: $0.weightOffset, rows: $0.outputs, columns: $0.inputs) }
         let stateNames = Optimizer.stateNames(configuration.optimizer, momentum: configuration.momentum)
         // Ranks that share memory keep one copy of the parameters and the optimizer's state (the
-        // arenas) when the parameters outgrow a core's own cache. Below that a copy per rank stays
-        // in its cache from step to step, and sharing it lost. Measured on 2 threads (1 MiB L2),
-        // medians of 8 runs alternating: the default model (0.94 MB) 0.64 s/epoch shared against
-        // 0.515 per rank; mlp:1024-1024 (7.5 MB) 4.73 against 5.00 (update 0.18 against 0.40 s).
-        let shards = 4 * architecture.parameterCount > Cores.privateCacheBytes
+        // arenas) when the copies per rank would outgrow a core's own cache. Below that each
+        // rank's copy stays in its cache from step to step, and sharing lost. Measured on 2 cores
+        // (1 MiB L2), medians of 5–8 runs alternating: the default model (0.94 MB) on 2 threads
+        // 0.64 s/epoch shared against 0.515 per rank, but 4 ranks (2 copies a core) 0.53 against
+        // 0.58; mlp:1024-1024 (7.5 MB) on 2 threads 4.73 against 5.00 (update 0.18 against 0.40 s).
+        let copiesPerCore = (communicator.ranksOnThisNode + Cores.online - 1) / Cores.online
+        let shards = 4 * architecture.parameterCount * copiesPerCore > Cores.privateCacheBytes
         reduction = communicator.makeStepReduction(gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
                                                    compression: configuration.gradCompression, matrices: weights,
                                                    seed: configuration.seed, sharedArenas: shards ? 1 + stateNames.count : 0)
