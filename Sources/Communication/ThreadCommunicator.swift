@@ -123,7 +123,8 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         guard group.size > 1 else { return }
         group.slots[rank] = buffer.baseAddress
         group.barrier.wait()
-        if rank != root, buffer.count > 0, let source = group.slots[root] {
+        // (A buffer the threads share — the sharded update's parameters — is already the root's.)
+        if rank != root, buffer.count > 0, let source = group.slots[root], source != buffer.baseAddress {
             buffer.baseAddress!.copyMemory(from: source, byteCount: buffer.count)
         }
         group.barrier.wait()
