@@ -35,7 +35,9 @@ public final class Network<T: Scalar> {
     /// A network with zero parameters. `gradientArena`, when given, is memory of at least
     /// `parameterCount + extraGradientSlots` scalars owned by the caller, who keeps it valid for
     /// the network's life (e.g. a communicator's shared-memory reduction buffer); else the
-    /// network allocates its own.
+    /// network allocates its own. `parameters`, when given, is such memory of `parameterCount`
+    /// scalars, holding the parameters as they are (e.g. one copy shared by the ranks of a
+    /// sharded update), not zeroed here.
     public init(_ architecture: Architecture, batchCapacity: Int, extraGradientSlots: Int = 0,
                 gradientArena external: UnsafeMutableBufferPointer<T>? = nil,
                 parameters externalParameters: UnsafeMutableBufferPointer<T>? = nil) {
