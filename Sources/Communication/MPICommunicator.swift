@@ -29,7 +29,9 @@ public final class MPICommunicator: Communicator {
     public var summary: String {
         guard worldSize > 1 else { return "1 MPI rank" }
         let how = reducesInSharedMemory ? "in shared memory"
-            : reduction == .allreduce ? "by MPI_Allreduce" : "in rank order, reduce-scatter + allgather"
+            : reduction == .allreduce ? "by MPI_Allreduce"
+            : host != nil ? "in rank order, in shared memory per machine and along the machines"
+            : "in rank order, reduce-scatter + allgather"
         return "\(worldSize) MPI ranks (sum \(how))"
     }
     /// How the step's sum travels (`--mpi-reduce`).
@@ -39,6 +41,8 @@ public final class MPICommunicator: Communicator {
     let world: MPI_Comm
     /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
     private var node: MPI_Comm?
+    /// The ranks on this machine when the step's sum is hierarchical (`HierarchicalStepReduction`).
+    private var host: MPI_Comm?
     /// The shared-memory window of the step's reduction.
     private var window: MPI_Win?
     private var finalized = false
@@ -91,10 +95,38 @@ public final class MPICommunicator: Communicator {
     /// communicator.
     public func makeStepReduction(count: Int) -> StepReduction {
         guard node != nil, window == nil, count > 0 else {
-            return reduction == .allreduce || worldSize == 1 ? OwnedStepReduction(count: count, communicator: self)
-                : OrderedStepReduction(count: count, communicator: self)
+            if reduction == .allreduce || worldSize == 1 { return OwnedStepReduction(count: count, communicator: self) }
+            if window == nil, count > 0, let chain = hierarchicalReduction(count: count) { return chain }
+            return OrderedStepReduction(count: count, communicator: self)
         }
         return sharedWindowReduction(count: count, tail: 0, arenas: 0)
+    }
+
+    /// Across machines, when some machine runs several ranks and every machine's ranks are
+    /// consecutive: `HierarchicalStepReduction` (a window per machine, the sum chained along the
+    /// machines). Every rank decides alike from the same gathered facts. Else nil.
+    private func hierarchicalReduction(count: Int) -> HierarchicalStepReduction? {
+        var host = shim_comm_null()
+        guard MPI_Comm_split_type(world, shim_comm_type_shared(), Int32(rank), shim_info_null(), &host) == shim_success() else {
+            return nil
+        }
+        var localRank: Int32 = 0, localSize: Int32 = 1
+        MPI_Comm_rank(host, &localRank)
+        MPI_Comm_size(host, &localSize)
+        var mine = Int32(rank) - localRank
+        var firsts = [Int32](repeating: 0, count: worldSize)
+        firsts.withUnsafeMutableBytes { _ = MPI_Allgather(&mine, 4, shim_byte(), $0.baseAddress, 4, shim_byte(), world) }
+        // Blocks of consecutive ranks, each rank's block as long as its machine's rank count.
+        let consecutive = firsts.indices.allSatisfy { r in firsts[r] == r || (r > 0 && firsts[r] == firsts[r - 1]) }
+        let sized = firsts.filter { $0 == mine }.count == Int(localSize)
+        let agreed = allreduceMinMax([consecutive && sized ? 1 : 0]).min[0] == 1
+        let several = Set(firsts).count < worldSize && Set(firsts).count > 1
+        guard agreed, several else {
+            MPI_Comm_free(&host)
+            return nil
+        }
+        self.host = host
+        return HierarchicalStepReduction(count: count, communicator: self, host: host!, firsts: firsts.map(Int.init))
     }
 
     /// The shared window's reduction with `arenas` shared buffers after rank 0's slot, when every
@@ -107,41 +139,53 @@ public final class MPICommunicator: Communicator {
     /// Rank r's slot of `count` floats in the node's window; rank 0's is followed (from a
     /// 64-byte boundary) by the shared floats of `SharedMemoryStepReduction`.
     private func sharedWindowReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction {
-        let stride = MemoryLayout<Float>.stride
         let sharedOffset = (count + 15) / 16 * 16, sharedCount = arenas * (count - tail) + worldSize
-        let floats = rank == 0 ? sharedOffset + sharedCount : count
-        var base: UnsafeMutableRawPointer? = nil
-        var window: MPI_Win? = shim_win_null()
-        _ = withUnsafeMutablePointer(to: &base) {
-            MPI_Win_allocate_shared(MPI_Aint(floats * stride), Int32(stride), shim_info_null(), node!, $0, &window)
-        }
-        MPI_Win_lock_all(shim_mode_nocheck(), window)
-        self.window = window
-        let slots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>.allocate(capacity: worldSize)
+        let slots = allocateSharedWindow(on: node!, floats: rank == 0 ? sharedOffset + sharedCount : count, ranks: worldSize)
         defer { slots.deallocate() }
-        for r in 0..<worldSize {
-            var size: MPI_Aint = 0, unit: Int32 = 0
-            var slot: UnsafeMutableRawPointer? = nil
-            _ = withUnsafeMutablePointer(to: &slot) { MPI_Win_shared_query(window, Int32(r), &size, &unit, $0) }
-            slots[r] = slot
-        }
-        base!.bindMemory(to: Float.self, capacity: floats).initialize(repeating: 0, count: floats)
         let shared = slots[0]!.assumingMemoryBound(to: Float.self) + sharedOffset
         nodeBarrier()
         return SharedMemoryStepReduction(slots: slots, rank: rank, count: count, tail: tail, shared: shared, arenas: arenas,
                                          barrier: { [unowned self] in self.nodeBarrier() })
     }
 
+    /// The communicator's shared-memory window (`window`) over `comm`, this rank's part `floats`
+    /// zeroed floats; returns the `ranks` parts' addresses by rank of `comm` (the caller frees
+    /// the list).
+    func allocateSharedWindow(on comm: MPI_Comm, floats: Int, ranks: Int) -> UnsafeMutableBufferPointer<UnsafeMutableRawPointer?> {
+        let stride = MemoryLayout<Float>.stride
+        var base: UnsafeMutableRawPointer? = nil
+        var window: MPI_Win? = shim_win_null()
+        _ = withUnsafeMutablePointer(to: &base) {
+            MPI_Win_allocate_shared(MPI_Aint(floats * stride), Int32(stride), shim_info_null(), comm, $0, &window)
+        }
+        MPI_Win_lock_all(shim_mode_nocheck(), window)
+        self.window = window
+        let slots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>.allocate(capacity: ranks)
+        for r in 0..<ranks {
+            var size: MPI_Aint = 0, unit: Int32 = 0
+            var slot: UnsafeMutableRawPointer? = nil
+            _ = withUnsafeMutablePointer(to: &slot) { MPI_Win_shared_query(window, Int32(r), &size, &unit, $0) }
+            slots[r] = slot
+        }
+        base!.bindMemory(to: Float.self, capacity: floats).initialize(repeating: 0, count: floats)
+        return slots
+    }
+
     /// Every rank of the node has arrived, and sees the others' writes to the window.
     private func nodeBarrier() {
         guard let node else { return }
+        sharedBarrier(node)
+    }
+
+    /// Every rank of `comm` has arrived, and sees the others' writes to the window.
+    func sharedBarrier(_ comm: MPI_Comm) {
         MPI_Win_sync(window)
         switch wait {
         case .block:
-            MPI_Barrier(node)
+            MPI_Barrier(comm)
         case .sleep:
             var request: MPI_Request? = nil
-            MPI_Ibarrier(node, &request)
+            MPI_Ibarrier(comm, &request)
             waitSleeping(&request)
         }
         MPI_Win_sync(window)
@@ -249,6 +293,7 @@ public final class MPICommunicator: Communicator {
             MPI_Win_free(&window)
         }
         if node != nil { MPI_Comm_free(&node) }
+        if host != nil { MPI_Comm_free(&host) }
         MPI_Finalize()
     }
 

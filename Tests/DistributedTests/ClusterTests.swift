@@ -111,6 +111,15 @@ final class ClusterTests: XCTestCase {
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "powersgd:2"])
     }
 
+    /// Hosts of several ranks sum in each host's shared window and chain the partial sums along
+    /// the hosts (`HierarchicalStepReduction`): a middle host that receives and sends, a buffer
+    /// of several segments (mlp:512-256, 137k floats), sleeping waits, bf16 — N threads' bits.
+    func testHierarchicalSumsAreBitIdenticalToThreads() throws {
+        try assertMatchesLocalThreads(hosts: 3, slots: 2, both: ["--model", "mlp:512-256:tanh"])
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, extra: ["--mpi-wait", "sleep"], both: ["--model", "mlp:512-256:tanh"])
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "bf16"])
+    }
+
     /// `--mpi-wait sleep` tests the same requests instead of blocking: the same sums.
     func testSleepingWaitsSumTheSame() throws {
         try assertMatchesLocalThreads(hosts: 3, slots: 1, extra: ["--mpi-wait", "sleep"])
@@ -157,7 +166,7 @@ final class ClusterTests: XCTestCase {
         try cluster(["up", "2"])
         let outcome = try cluster(["exec", "h0", "env", "TRAINER=" + Launcher.trainer, Self.repository + "/launch/train", "-n", "4", "--hostfile",
                                    Self.repository + "/launch/hostfile.example", "--data", "xor", "--epochs", "1"])
-        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, reduce-scatter + allgather)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, in shared memory per machine and along the machines)"), outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("epoch 1/1"), outcome.stderr)
     }
 
@@ -172,7 +181,7 @@ final class ClusterTests: XCTestCase {
                                    "OMPI_MCA_plm=rsh", "bash", Self.repository + "/launch/slurm.sbatch",
                                    "--data", "xor", "--epochs", "1", "--checkpoint-dir", directory + "/ckpt"])
         try? FileManager.default.removeItem(atPath: Self.repository + "/metrics-7.jsonl")
-        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, reduce-scatter + allgather)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, in shared memory per machine and along the machines)"), outcome.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/ckpt/latest"), outcome.stderr)
     }
 
