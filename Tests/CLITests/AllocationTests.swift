@@ -29,11 +29,11 @@ final class AllocationTests: XCTestCase {
         let build = try ProcessRunner.run(cc, ["-O2", "-shared", "-fPIC", "-o", directory + "/count.so", directory + "/count.c", "-ldl"], timeout: 60)
         try XCTSkipUnless(build.status == 0, "the malloc counter did not build: \(build.stderr)")
 
-        func mallocCalls(samples: Int, threads: Int) throws -> Int {
+        func mallocCalls(samples: Int, threads: Int, model: String) throws -> Int {
             var environment = ProcessInfo.processInfo.environment
             environment["LD_PRELOAD"] = directory + "/count.so"
             let running = try ProcessRunner.Running(ProcessRunner.trainer, [
-                "train", "--data", "blobs:\(samples):3:20", "--model", "mlp:32-16:relu", "--epochs", "1", "--batch-size", "10",
+                "train", "--data", "blobs:\(samples):3:20", "--model", model, "--epochs", "1", "--batch-size", "10",
                 "--threads", String(threads), "--log-every", "0", "--quiet", "--momentum", "0.5", "--l2", "0.001"],
                 environment: environment)
             let outcome = try running.finish(timeout: 60)
@@ -41,15 +41,16 @@ final class AllocationTests: XCTestCase {
             let line = outcome.stderr.split(separator: "\n").last { $0.hasPrefix("malloc calls: ") }
             return try XCTUnwrap(line.flatMap { Int($0.dropFirst("malloc calls: ".count)) }, outcome.stderr)
         }
-        for threads in [1, 2] {
+        // mlp:1024-1024 (4.3 MB of parameters) on 2 threads takes the sharded update.
+        for (threads, model) in [(1, "mlp:32-16:relu"), (2, "mlp:32-16:relu"), (2, "mlp:1024-1024:relu")] {
             // 100 vs 900 training steps (and 1,000 vs 9,000 test samples evaluated).
-            let few = try mallocCalls(samples: 1_000, threads: threads)
-            let many = try mallocCalls(samples: 9_000, threads: threads)
+            let few = try mallocCalls(samples: 1_000, threads: threads, model: model)
+            let many = try mallocCalls(samples: 9_000, threads: threads, model: model)
             // Within one malloc call: the same command makes, say, 5591 calls in one run and 5592 in
             // another (seen under load, ~1 run in 5, all on the training thread, also under
             // `setarch -R`) — a call made once or not at all, whatever the number of steps. A step
             // that allocated would add 800 calls, a buffer that grew with the steps several.
-            XCTAssertLessThanOrEqual(abs(many - few), 1, "\(threads) thread(s): 800 more steps made \(many - few) more malloc calls")
+            XCTAssertLessThanOrEqual(abs(many - few), 1, "\(model), \(threads) thread(s): 800 more steps made \(many - few) more malloc calls")
         }
     }
 }
