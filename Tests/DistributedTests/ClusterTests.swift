@@ -53,9 +53,10 @@ final class ClusterTests: XCTestCase {
     /// for bit, since both add in rank order (`--mpi-reduce ordered`, the default); through
     /// `MPI_Allreduce` (Open MPI's order) within rounding.
     /// `both`: flags of both runs; `extra`: of the distributed one.
-    func assertMatchesLocalThreads(hosts: Int, slots: Int, reduce: String = "ordered", extra: [String] = [], both: [String] = [],
-                                   file: StaticString = #filePath, line: UInt = #line) throws {
-        let ranks = hosts * slots
+    /// `ranks`: fewer than `hosts × slots` leaves the last host short.
+    func assertMatchesLocalThreads(hosts: Int, slots: Int, ranks: Int? = nil, reduce: String = "ordered", extra: [String] = [],
+                                   both: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+        let ranks = ranks ?? hosts * slots
         let hostfile = try up(hosts, slots: slots)
         let distributed = try RunResult.train(label: "\(hosts) hosts × \(slots)",
                                               Self.job() + both + ["--log-every", "1", "--threads", "1", "--mpi-reduce", reduce] + extra) {
@@ -112,10 +113,12 @@ final class ClusterTests: XCTestCase {
     }
 
     /// Hosts of several ranks sum in each host's shared window and chain the partial sums along
-    /// the hosts (`HierarchicalStepReduction`): a middle host that receives and sends, a buffer
-    /// of several segments (mlp:512-256, 137k floats), sleeping waits, bf16 — N threads' bits.
+    /// the hosts (`HierarchicalStepReduction`): a middle host that receives and sends, hosts of
+    /// 2 and 1 ranks, a buffer of several segments (mlp:512-256, 137k floats), sleeping waits,
+    /// bf16 — N threads' bits.
     func testHierarchicalSumsAreBitIdenticalToThreads() throws {
         try assertMatchesLocalThreads(hosts: 3, slots: 2, both: ["--model", "mlp:512-256:tanh"])
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, ranks: 3, both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, extra: ["--mpi-wait", "sleep"], both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "bf16"])
     }
