@@ -97,9 +97,14 @@ final class OwnedStepReduction: StepReduction {
 /// How MPI ranks sum the step's buffer (`--mpi-reduce`).
 public enum MPIReduction: String, Sendable, CaseIterable {
     /// In rank order (`RankOrderReduction`), so that N ranks anywhere sum like N threads: in an
-    /// MPI-3 shared-memory window when every rank runs on one machine, else by the ordered
-    /// reduce-scatter + allgather over MPI point-to-point (`OrderedStepReduction`).
+    /// MPI-3 shared-memory window when every rank runs on one machine; across machines of
+    /// several ranks each, in a window per machine chained along the machines
+    /// (`HierarchicalStepReduction`); else by the ordered reduce-scatter + allgather over MPI
+    /// point-to-point (`OrderedStepReduction`).
     case ordered
+    /// The ordered reduce-scatter + allgather whatever the layout: every rank sends its chunks
+    /// over MPI, also to ranks on its own machine (the same bits; for comparison).
+    case flat
     /// `MPI_Allreduce`, in the order Open MPI picks (for comparison).
     case allreduce
 }

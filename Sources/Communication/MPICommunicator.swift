@@ -96,7 +96,7 @@ public final class MPICommunicator: Communicator {
     public func makeStepReduction(count: Int) -> StepReduction {
         guard node != nil, window == nil, count > 0 else {
             if reduction == .allreduce || worldSize == 1 { return OwnedStepReduction(count: count, communicator: self) }
-            if window == nil, count > 0, let chain = hierarchicalReduction(count: count) { return chain }
+            if reduction == .ordered, window == nil, count > 0, let chain = hierarchicalReduction(count: count) { return chain }
             return OrderedStepReduction(count: count, communicator: self)
         }
         return sharedWindowReduction(count: count, tail: 0, arenas: 0)

@@ -20,6 +20,17 @@ final class LocalThreadsTests: XCTestCase {
         }
     }
 
+    /// `--mpi-reduce flat`: the ranks of one machine send their chunks to each other over MPI
+    /// instead of summing in the window — the same bytes.
+    func testTheFlatSumOfRanksEqualsThreadsBitwise() throws {
+        let arguments = SingleProcessEquivalenceTests.job + ["--model", "mlp:16-8:relu", "--momentum", "0.9"]
+        for n in [3, 4] {
+            let threads = try RunResult.train(ranks: nil, arguments + ["--threads", String(n)])
+            let ranks = try RunResult.train(ranks: n, arguments + ["--mpi-reduce", "flat"])
+            XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks, flat")
+        }
+    }
+
     /// A model larger than a core's own cache is updated in shards (one copy of the parameters
     /// and the momentum for all threads, or in the ranks' shared window): the same bytes again.
     func testShardedUpdatesOfThreadsAndRanksAreBitwiseEqual() throws {
