@@ -17,7 +17,7 @@ final class CommandTests: XCTestCase {
         let words = outcome.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         XCTAssertTrue(words.contains("values: auto, on, off"), outcome.stdout)
         XCTAssertTrue(words.contains("values: block, sleep"), outcome.stdout)
-        XCTAssertTrue(words.contains("values: ordered, allreduce"), outcome.stdout)
+        XCTAssertTrue(words.contains("values: ordered, flat, allreduce"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("default: fashion-mnist"))
         XCTAssertTrue(outcome.stdout.contains("default: mlp:256-128:relu"))
         XCTAssertTrue(outcome.stdout.contains("default: 128"))
