@@ -77,7 +77,7 @@ final class OrderedStepReduction: StepReduction {
         }
         communicator.waitAll(requests.baseAddress!, count: pending)
         // The N terms of my chunk in rank order, into the first; then the sum into my chunk.
-        RankOrderReduction.accumulate(terms, of: Float.self, offset: 0, count: mine.count)
+        RankOrderReduction.sum(terms, offset: 0, count: mine.count, into: terms[0]!.assumingMemoryBound(to: Float.self))
         if rank != 0, !mine.isEmpty {
             (base + mine.lowerBound).update(from: staging.baseAddress!, count: mine.count)
         }
@@ -116,7 +116,7 @@ final class OrderedStepReduction: StepReduction {
         for r in 0..<size where r != rank {
             wire.decode(chunk: rank, from: wire.received(from: r), into: staging.baseAddress! + r * chunkCapacity)
         }
-        RankOrderReduction.accumulate(terms, of: Float.self, offset: 0, count: mine.count)
+        RankOrderReduction.sum(terms, offset: 0, count: mine.count, into: terms[0]!.assumingMemoryBound(to: Float.self))
         if rank != 0, !mine.isEmpty {
             (base + mine.lowerBound).update(from: staging.baseAddress!, count: mine.count)
         }

@@ -6,26 +6,14 @@ import Support
 /// same order gives the same bits, whichever process, thread or machine computes it, and however
 /// the index range is cut into chunks: N ranks anywhere sum like N threads.
 enum RankOrderReduction {
-    /// With tᵣ = `terms[r]` + `offset` as `T`s: t₀[i] ← ((t₀[i] + t₁[i]) + t₂[i]) + … for i in 0..<count.
+    /// d[i] ← ((t₀[i] + t₁[i]) + t₂[i]) + … for i in 0..<count, with tᵣ = `terms[r]` + `offset` as
+    /// `T`s, into `destination`, which may be one of the terms: each element's terms are read
+    /// before it is written.
     @inline(__always)
-    static func accumulate<T: BinaryFloatingPoint>(_ terms: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>,
-                                                   of _: T.Type, offset: Int, count: Int) {
-        guard terms.count > 1, count > 0 else { return }
-        let sum = terms[0]!.assumingMemoryBound(to: T.self) + offset
-        for r in 1..<terms.count {
-            let term = UnsafePointer(terms[r]!.assumingMemoryBound(to: T.self) + offset)
-            for i in 0..<count { sum[i] += term[i] }
-        }
-    }
-
-    /// d[i] ← ((t₀[i] + t₁[i]) + t₂[i]) + … for i in 0..<count, tᵣ = `terms[r]` + `offset`, into
-    /// `destination`, which may be one of the terms (each element is read before it is written):
-    /// the same bits as `accumulate`, into memory the caller picks.
-    @inline(__always)
-    static func sum(_ terms: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>, offset: Int, count: Int,
-                    into destination: UnsafeMutablePointer<Float>) {
+    static func sum<T: BinaryFloatingPoint>(_ terms: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>, offset: Int,
+                                            count: Int, into destination: UnsafeMutablePointer<T>) {
         guard count > 0 else { return }
-        func term(_ r: Int) -> UnsafePointer<Float> { UnsafePointer(terms[r]!.assumingMemoryBound(to: Float.self) + offset) }
+        func term(_ r: Int) -> UnsafePointer<T> { UnsafePointer(terms[r]!.assumingMemoryBound(to: T.self) + offset) }
         let d = destination
         switch terms.count {
         case 1:
@@ -39,7 +27,15 @@ enum RankOrderReduction {
         case 4:
             let (t0, t1, t2, t3) = (term(0), term(1), term(2), term(3))
             for i in 0..<count { d[i] = ((t0[i] + t1[i]) + t2[i]) + t3[i] }
+        case _ where (1..<terms.count).allSatisfy({ term($0) != UnsafePointer(d) }):
+            // Term by term: d ← t₀, then d += tᵣ in rank order.
+            if d != term(0) { d.update(from: term(0), count: count) }
+            for r in 1..<terms.count {
+                let t = term(r)
+                for i in 0..<count { d[i] += t[i] }
+            }
         default:
+            // Into a later term: element by element, so that term is read before it is written.
             for i in 0..<count {
                 var s = term(0)[i]
                 for r in 1..<terms.count { s += term(r)[i] }
@@ -59,8 +55,8 @@ enum RankOrderReduction {
         let size = buffers.count
         let mine = evenShare(rank, of: count, parts: size)
         guard size > 1, !mine.isEmpty else { return }
-        accumulate(buffers, of: T.self, offset: mine.lowerBound, count: mine.count)
         let sum = buffers[0]!.assumingMemoryBound(to: T.self) + mine.lowerBound
+        self.sum(buffers, offset: mine.lowerBound, count: mine.count, into: sum)
         for r in 1..<size { (buffers[r]!.assumingMemoryBound(to: T.self) + mine.lowerBound).update(from: sum, count: mine.count) }
     }
 }

@@ -119,6 +119,8 @@ final class ClusterTests: XCTestCase {
     func testHierarchicalSumsAreBitIdenticalToThreads() throws {
         try assertMatchesLocalThreads(hosts: 3, slots: 2, both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, ranks: 3, both: ["--model", "mlp:512-256:tanh"])
+        // 4 ranks a host: the second host folds 5 terms into its first rank's slot, the second term.
+        try assertMatchesLocalThreads(hosts: 2, slots: 4, both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, extra: ["--mpi-wait", "sleep"], both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "bf16"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, reduce: "flat", both: ["--model", "mlp:512-256:tanh"])

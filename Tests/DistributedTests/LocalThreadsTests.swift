@@ -9,10 +9,11 @@ final class LocalThreadsTests: XCTestCase {
 
     /// N threads and N ranks on one node both sum the gradients in shared memory in rank order
     /// (`RankOrderReduction`: the threads' buffers, the ranks' MPI-3 shared window), so the bytes
-    /// match for any N — not only for 2, where a + b = b + a would make any order agree.
+    /// match for any N — not only for 2, where a + b = b + a would make any order agree (6: more
+    /// terms than `RankOrderReduction.sum` unrolls).
     func testLocalThreadsEqualMPIRanksBitwise() throws {
         let arguments = SingleProcessEquivalenceTests.job + ["--model", "mlp:16-8:relu", "--momentum", "0.9"]
-        for n in [2, 3, 4] {
+        for n in [2, 3, 4, 6] {
             let threads = try RunResult.train(ranks: nil, arguments + ["--threads", String(n)])
             let ranks = try RunResult.train(ranks: n, arguments)
             XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks")
