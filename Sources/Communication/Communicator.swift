@@ -60,23 +60,10 @@ public protocol StepReduction: AnyObject {
     /// What this reduction carries from step to step (error-feedback residuals, warm starts);
     /// empty for an exact sum.
     var carried: CarriedState { get }
-    /// Whether `sum()` starts before it is called: from `beginContribution()` on, the reduction
-    /// sends the ranges of `values` it is told are final (`contributionIsFinal`) while the caller
-    /// computes the rest. The sum is the same; `sum()` sends what was not reported.
-    var startsEarly: Bool { get }
-    /// The step's contribution is about to be written (a reduction that starts early receives
-    /// from here on). Collective in step with `sum()`: once before each `sum()`, or never.
-    func beginContribution()
-    /// `values[range]` holds this rank's final contribution to the coming `sum()`.
-    func contributionIsFinal(_ range: Range<Int>)
 }
 
 extension StepReduction {
     public var carried: CarriedState { CarriedState() }
-
-    public var startsEarly: Bool { false }
-    public func beginContribution() {}
-    public func contributionIsFinal(_ range: Range<Int>) {}
 
     public func prepareBFloat16(prefix: Int) {}
 

@@ -218,12 +218,6 @@ public final class MPICommunicator: Communicator {
     }
 
     /// Every rank's floats `base[offsets[r] ..< offsets[r] + counts[r]]` to every rank, in place.
-    /// Lets MPI move the data of `requests` (e.g. receive what arrived) without waiting.
-    func progress(_ requests: UnsafeMutablePointer<MPI_Request?>, count: Int32) {
-        var done: Int32 = 0
-        MPI_Testall(count, requests, &done, shim_statuses_ignore())
-    }
-
     func allgatherInPlace(_ base: UnsafeMutablePointer<Float>, counts: UnsafePointer<Int32>, offsets: UnsafePointer<Int32>) {
         allgatherInPlace(UnsafeMutableRawPointer(base), counts: counts, offsets: offsets, type: shim_float())
     }

@@ -10,10 +10,6 @@ import Support
 ///
 /// Point-to-point over `MPI_COMM_WORLD`: nonblocking receives and sends of the chunks, then one
 /// `MPI_Allgatherv` in place. Everything is allocated once; a step allocates nothing.
-///
-/// It starts early (`startsEarly`): the chunks travel in segments of at most
-/// `segmentFloats`, under MPI's eager limit, each sent as soon as backward has finished it, so
-/// that the reduce-scatter overlaps backward; `sum()` sends the rest, waits, adds and gathers.
 final class OrderedStepReduction: StepReduction {
     let values: UnsafeMutableBufferPointer<Float>
     unowned let communicator: MPICommunicator
@@ -32,22 +28,6 @@ final class OrderedStepReduction: StepReduction {
     /// The bytes on the wire of `sumRoundingToBFloat16`, laid out by `prepareBFloat16`.
     private var wire: BFloat16Wire?
     private static let tag: Int32 = 7
-    /// The reduce-scatter's messages: `sends` cut the other ranks' chunks (in offset order, for
-    /// `contributionIsFinal`), `receives` this rank's chunk, at the same bounds on every rank;
-    /// segment j of a chunk has tag `firstSegmentTag + j`.
-    private let sends: [Segment], receives: [Segment]
-    /// Per send: how many of its values are not final yet, this step (0: sent).
-    private let unfinished: UnsafeMutableBufferPointer<Int>
-    private var pending: Int32 = 0, receiving = false
-    private static let firstSegmentTag: Int32 = 16
-    /// 60 KiB: a segment and its header go in one eager message of Open MPI's TCP transport
-    /// (`btl_tcp_eager_limit`, 64 KiB), which needs no handshake with a receiver busy computing.
-    static let segmentFloats = 15360
-
-    private struct Segment {
-        let values: Range<Int>
-        let peer: Int32, tag: Int32
-    }
 
     init(count: Int, communicator: MPICommunicator) {
         let size = communicator.worldSize, rank = communicator.rank
@@ -68,80 +48,34 @@ final class OrderedStepReduction: StepReduction {
         for r in 0..<size {
             terms[r] = UnsafeMutableRawPointer(r == rank ? values.baseAddress! + Int(offsets[r]) : staging.baseAddress! + r * chunkCapacity)
         }
-        // Segments of at most segmentFloats values, and at most 30000 a chunk (tags stay under
-        // the MPI minimum of MPI_TAG_UB, 32767).
-        let length = max(Self.segmentFloats, (chunkCapacity + 29_999) / 30_000)
-        func segments(of r: Int, peer: Int) -> [Segment] {
-            let chunk = evenShare(r, of: count, parts: size)
-            return stride(from: chunk.lowerBound, to: chunk.upperBound, by: length).enumerated().map { j, start in
-                Segment(values: start..<min(start + length, chunk.upperBound), peer: Int32(peer), tag: Self.firstSegmentTag + Int32(j))
-            }
-        }
-        sends = (0..<size).filter { $0 != rank }.flatMap { segments(of: $0, peer: $0) }
-        receives = (0..<size).filter { $0 != rank }.flatMap { segments(of: rank, peer: $0) }
-        unfinished = .allocate(capacity: max(1, sends.count))
-        for (i, send) in sends.enumerated() { unfinished[i] = send.values.count }
-        requests = .allocate(capacity: max(2 * size, sends.count + receives.count))
+        requests = .allocate(capacity: 2 * size)
         requests.initialize(repeating: nil)
     }
 
     deinit {
-        values.deallocate(); staging.deallocate(); terms.deallocate(); unfinished.deallocate()
+        values.deallocate(); staging.deallocate(); terms.deallocate()
         requests.deallocate(); counts.deallocate(); offsets.deallocate()
-    }
-
-    var startsEarly: Bool { communicator.worldSize > 1 }
-
-    func beginContribution() {
-        guard communicator.worldSize > 1, !receiving else { return }
-        let mine = ownedChunk.lowerBound
-        for receive in receives {
-            MPI_Irecv(staging.baseAddress! + Int(receive.peer) * chunkCapacity + receive.values.lowerBound - mine,
-                      Int32(receive.values.count), shim_float(), receive.peer, receive.tag, communicator.world, &requests[Int(pending)])
-            pending += 1
-        }
-        receiving = true
-    }
-
-    func contributionIsFinal(_ range: Range<Int>) {
-        guard receiving, !range.isEmpty else { return }
-        // The first segment that ends after the range starts, then on while they meet it.
-        var low = 0, high = sends.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sends[middle].values.upperBound <= range.lowerBound { low = middle + 1 } else { high = middle }
-        }
-        var sent = false
-        for i in low..<sends.count {
-            guard sends[i].values.lowerBound < range.upperBound else { break }
-            unfinished[i] -= sends[i].values.clamped(to: range).count
-            if unfinished[i] == 0 { send(i); sent = true }
-        }
-        if sent { communicator.progress(requests.baseAddress!, count: pending) }
-    }
-
-    private func send(_ i: Int) {
-        let segment = sends[i]
-        MPI_Isend(values.baseAddress! + segment.values.lowerBound, Int32(segment.values.count), shim_float(), segment.peer,
-                  segment.tag, communicator.world, &requests[Int(pending)])
-        pending += 1
     }
 
     /// Rank r's chunk of `values`.
     private func chunk(_ r: Int) -> Range<Int> { Int(offsets[r])..<Int(offsets[r] + counts[r]) }
 
     func sum() {
-        let size = communicator.worldSize, rank = communicator.rank
+        let size = communicator.worldSize, rank = communicator.rank, world = communicator.world
         guard size > 1, let base = values.baseAddress else { return }
-        // Reduce-scatter: every other rank's copy of my chunk in, my copy of theirs out — what
-        // `contributionIsFinal` has not sent yet now.
+        // Reduce-scatter: every other rank's copy of my chunk in, my copy of theirs out.
         let mine = ownedChunk
-        beginContribution()
-        for i in sends.indices where unfinished[i] > 0 { unfinished[i] = 0; send(i) }
+        var pending: Int32 = 0
+        for r in 0..<size where r != rank {
+            MPI_Irecv(staging.baseAddress! + r * chunkCapacity, Int32(mine.count), shim_float(), Int32(r), Self.tag, world,
+                      &requests[Int(pending)])
+            pending += 1
+        }
+        for r in 0..<size where r != rank {
+            MPI_Isend(base + Int(offsets[r]), counts[r], shim_float(), Int32(r), Self.tag, world, &requests[Int(pending)])
+            pending += 1
+        }
         communicator.waitAll(requests.baseAddress!, count: pending)
-        for (i, send) in sends.enumerated() { unfinished[i] = send.values.count }
-        pending = 0
-        receiving = false
         // The N terms of my chunk in rank order, into the first; then the sum into my chunk.
         RankOrderReduction.sum(terms, offset: 0, count: mine.count, into: terms[0]!.assumingMemoryBound(to: Float.self))
         if rank != 0, !mine.isEmpty {

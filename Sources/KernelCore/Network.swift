@@ -124,17 +124,10 @@ public final class Network<T: Scalar> {
     ///
     /// Per layer (seed 003, "Backpropagation formula"): ∂/∂W = δᵀ x, ∂/∂b = Σᵢ δᵢ, and the δ of
     /// the layer below is g′(a) ∘ (δ W).
-    ///
-    /// `finished` learns each range of `gradients` as soon as it holds its final values, from the
-    /// last layer down (e.g. a reduction that sends them while backward goes on). The first
-    /// layer's ∂W, computed last, is then computed in `blocks` blocks of its rows, each reported
-    /// when done: first those that do not meet `deferring`, then those that do, each group from
-    /// the last row down. A block is the same dot products over the rows as the whole GEMM.
     @inlinable
     @discardableResult
     public func backward(_ batch: UnsafePointer<T>, labels: UnsafePointer<T>, rows: Int,
-                         accumulate: Bool = false, blocks: Int = 1, deferring: Range<Int> = 0..<0,
-                         finished: (Range<Int>) -> Void = { _ in }) -> (lossSum: T, correct: Int) {
+                         accumulate: Bool = false) -> (lossSum: T, correct: Int) {
         guard rows > 0 else {
             if !accumulate { gradients.update(repeating: 0) }
             return (0, 0)
@@ -150,32 +143,16 @@ public final class Network<T: Scalar> {
         // Output layer: δ = ∂ℓ/∂s, the bias gradient its column sums.
         Activation.identity.backward(scoreGradient, output: scores, rows: rows, cols: k,
                                      biasGradient: g + layers[last].biasOffset, accumulate: accumulate)
-        finished(layers[last].biasOffset..<layers[last].end)
         var delta = scoreGradient
         var spare = (deltas.0, deltas.1)
         for index in stride(from: last, through: 0, by: -1) {
-            let layer = layers[index], x = layerInput(index, batch: batch)
-            // ∂/∂W = δᵀ x: (outputs × rows)(rows × inputs) → outputs × inputs; rows lo..<hi of it
-            // from columns lo..<hi of δ.
-            func weightGradient(rows lo: Int, _ hi: Int) {
-                T.gemm(transA: true, transB: false, m: hi - lo, n: layer.inputs, k: rows,
-                       alpha: 1, a: delta + lo, lda: layer.outputs,
-                       b: x, ldb: layer.inputs,
-                       beta: beta, c: g + layer.weightOffset + lo * layer.inputs, ldc: layer.inputs)
-                finished(layer.weightOffset + lo * layer.inputs..<layer.weightOffset + hi * layer.inputs)
-            }
-            guard index > 0 else {
-                let height = (layer.outputs + max(blocks, 1) - 1) / max(blocks, 1)
-                for pass in 0..<2 {
-                    for lo in stride(from: (layer.outputs - 1) / height * height, through: 0, by: -height) {
-                        let hi = min(lo + height, layer.outputs)
-                        let cells = layer.weightOffset + lo * layer.inputs..<layer.weightOffset + hi * layer.inputs
-                        if cells.overlaps(deferring) == (pass == 1) { weightGradient(rows: lo, hi) }
-                    }
-                }
-                break
-            }
-            weightGradient(rows: 0, layer.outputs)
+            let layer = layers[index]
+            // ∂/∂W = δᵀ x: (outputs × rows)(rows × inputs) → outputs × inputs
+            T.gemm(transA: true, transB: false, m: layer.outputs, n: layer.inputs, k: rows,
+                   alpha: 1, a: delta, lda: layer.outputs,
+                   b: layerInput(index, batch: batch), ldb: layer.inputs,
+                   beta: beta, c: g + layer.weightOffset, ldc: layer.inputs)
+            guard index > 0 else { break }
             let below = layers[index - 1], next = spare.0
             // δ W: (rows × outputs)(outputs × inputs) → rows × inputs, then ∘ g′ of the layer below
             T.gemm(transA: false, transB: false, m: rows, n: layer.inputs, k: layer.outputs,
@@ -184,7 +161,6 @@ public final class Network<T: Scalar> {
                    beta: 0, c: next, ldc: layer.inputs)
             below.activation.backward(next, output: outputs[index - 1], rows: rows, cols: below.outputs,
                                       biasGradient: g + below.biasOffset, accumulate: accumulate)
-            finished(below.biasOffset..<below.end)
             delta = next
             spare = (spare.1, spare.0)
         }

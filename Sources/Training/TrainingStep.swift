@@ -91,11 +91,6 @@ final class TrainingStep {
 
     func resetPhases() { phases = PhaseTimes() }
 
-    /// Blocks of the first layer's ∂W when the reduction starts early, so that its sends start
-    /// before backward ends. Each block re-reads the layer's input in the GEMM (measured for
-    /// 256 × 784 from 64 rows: 4 blocks take 1.11× the time of one, 8 blocks 1.25×).
-    static let firstLayerBlocks = 4
-
     /// The step on this rank's `samples` of `data` (and every other rank's), prefetching the rows
     /// of this rank's `next` samples while it computes; `stopRequested` is this rank's wish to
     /// stop; `globalStep` numbers this step (1 for a run's first: the optimizer's t); `watchdog`
@@ -119,16 +114,8 @@ final class TrainingStep {
             // 2. Forward: the scores of every row.
             network.forward(features, rows: rows)
             let t2 = monotonicSeconds()
-            // 3. Backward: Σ ∇θ ℓ over the rows into the gradient arena (added to the micro-batches
-            // before). In the last micro-batch, a reduction that starts early sends what is final.
-            let part: (lossSum: Float, correct: Int)
-            if end == samples.endIndex, reduction.startsEarly {
-                reduction.beginContribution()
-                part = network.backward(features, labels: labels, rows: rows, accumulate: first != samples.startIndex,
-                                        blocks: Self.firstLayerBlocks, deferring: reduction.ownedChunk) { reduction.contributionIsFinal($0) }
-            } else {
-                part = network.backward(features, labels: labels, rows: rows, accumulate: first != samples.startIndex)
-            }
+            // 3. Backward: Σ ∇θ ℓ over the rows into the gradient arena (added to the micro-batches before).
+            let part = network.backward(features, labels: labels, rows: rows, accumulate: first != samples.startIndex)
             lossSum += Double(part.lossSum)
             correct += part.correct
             t3 = monotonicSeconds()
@@ -138,7 +125,6 @@ final class TrainingStep {
         // This rank's statistics after its gradients.
         StepStatistics(lossSum: lossSum, correct: Double(correct), count: Double(samples.count), stop: stopRequested)
             .pack(into: statistics)
-        reduction.contributionIsFinal(network.parameterCount..<reduction.values.count)
         if let sharded { return runSharded(sharded, from: t3, rate: rate, globalStep: globalStep, watchdog: watchdog) }
         // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
