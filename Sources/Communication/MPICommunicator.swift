@@ -139,7 +139,7 @@ public final class MPICommunicator: Communicator {
     /// Rank r's slot of `count` floats in the node's window; rank 0's is followed (from a
     /// 64-byte boundary) by the shared floats of `SharedMemoryStepReduction`.
     private func sharedWindowReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction {
-        let sharedOffset = (count + 15) / 16 * 16, sharedCount = SharedMemoryStepReduction.sharedFloats(width: count - tail, arenas: arenas, ranks: worldSize)
+        let sharedOffset = (count + 15) / 16 * 16, sharedCount = arenas * (count - tail) + worldSize
         let slots = allocateSharedWindow(on: node!, floats: rank == 0 ? sharedOffset + sharedCount : count, ranks: worldSize)
         defer { slots.deallocate() }
         let shared = slots[0]!.assumingMemoryBound(to: Float.self) + sharedOffset

@@ -30,7 +30,7 @@ public final class ThreadGroup: @unchecked Sendable {
 
     /// `count` zeroed floats that live as long as the group. Called by one thread, before a barrier.
     func allocateShared(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let block = UnsafeMutableRawPointer.allocate(byteCount: 4 * max(1, count), alignment: 64).bindMemory(to: Float.self, capacity: max(1, count))
+        let block = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         block.initialize(repeating: 0, count: max(1, count))
         sharedBlocks.append(block)
         return block
@@ -85,7 +85,7 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         guard group.size > 1 else { return nil }
         let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         values.initialize(repeating: 0, count: max(1, count))
-        group.slots[rank] = rank == 0 ? UnsafeMutableRawPointer(group.allocateShared(SharedMemoryStepReduction.sharedFloats(width: count - tail, arenas: arenas, ranks: group.size))) : nil
+        group.slots[rank] = rank == 0 ? UnsafeMutableRawPointer(group.allocateShared(arenas * (count - tail) + group.size)) : nil
         group.barrier.wait()
         let shared = group.slots[0]!.assumingMemoryBound(to: Float.self)
         group.barrier.wait()

@@ -1,5 +1,4 @@
 import Communication
-import Foundation
 import Support
 import XCTest
 
@@ -31,39 +30,6 @@ final class ThreadCommunicatorTests: XCTestCase {
             for (rank, result) in results.enumerated() {
                 XCTAssertEqual(result.map(\.bitPattern), expected.map(\.bitPattern), "\(ranks) threads, rank \(rank)")
             }
-        }
-    }
-
-    /// The sharded update's blocks, step after step: every block is summed in rank order and
-    /// updated exactly once, and a rank slow in the pass leaves its blocks to the others.
-    func testTheShardedUpdateTakesEveryBlockOnceAndOthersTakeTheSlowRanksBlocks() {
-        let ranks = 3, tail = 2, block = SharedMemoryStepReduction.block, steps = 4
-        let width = 10 * block + 123, count = width + tail, blocks = 11
-        let results = ThreadGroup.run(size: ranks) { communicator -> (taken: [Int], arena: [Float], tail: [Float]) in
-            let reduction = communicator.makeSharedStepReduction(count: count, tail: tail, arenas: 1)!
-            let arena = reduction.arenas[0]
-            var taken: [Int] = []
-            for _ in 0..<steps {
-                _ = reduction.values.update(fromContentsOf: Self.contribution(rank: communicator.rank, count: count))
-                let sound = reduction.sumAndUpdate { _, range, sum in
-                    if communicator.rank == 1 { usleep(3000) }
-                    taken.append(range.lowerBound / block)
-                    for i in range { arena[i] += sum[i - range.lowerBound] }
-                    return true
-                }
-                XCTAssertTrue(sound)
-            }
-            return (taken, Array(arena), Array(reduction.values[width...]))
-        }
-        let everyBlockOnce = (0..<blocks).flatMap { Array(repeating: $0, count: steps) }
-        XCTAssertEqual(results.flatMap(\.taken).sorted(), everyBlockOnce)
-        // Rank 1's chunk is blocks 4…7: the others took most of them.
-        XCTAssertLessThan(results[1].taken.count, 4 * steps / 2, "the slow rank took \(results[1].taken)")
-        let sum = Self.rankOrderSum(ranks: ranks, count: count)
-        let updated = sum[..<width].map { s in (0..<steps).reduce(Float(0)) { a, _ in a + s } }
-        for (rank, result) in results.enumerated() {
-            XCTAssertEqual(result.arena.map(\.bitPattern), updated.map(\.bitPattern), "rank \(rank)'s view of the arena")
-            XCTAssertEqual(result.tail.map(\.bitPattern), sum[width...].map(\.bitPattern), "rank \(rank)'s statistics")
         }
     }
 
