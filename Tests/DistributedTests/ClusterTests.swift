@@ -191,9 +191,11 @@ final class ClusterTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/ckpt/latest"), outcome.stderr)
     }
 
-    /// Elastic restart: a supervised job on 3 hosts loses one (its processes killed, its link
-    /// cut); launch/supervise probes the hosts, drops the one that does not answer, and resumes
-    /// on the other two from rank 0's latest checkpoint to the end.
+    /// Elastic restart: a supervised job on 3 hosts loses one without a word (its link cut, then
+    /// its processes killed: nothing reaches mpirun, as when a machine loses its power); mpirun
+    /// notices within seconds (launch/train's TCP keepalives) and ends the job; launch/supervise
+    /// probes the hosts, drops the one that does not answer, and resumes on the other two from
+    /// rank 0's latest checkpoint to the end.
     func testASupervisedJobFinishesOnTheHostsThatAnswer() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist"), "no Fashion-MNIST")
         let hostfile = try up(3, slots: 1)
@@ -209,8 +211,8 @@ final class ClusterTests: XCTestCase {
         let pids = try Launcher.run("/usr/sbin/ip", ["netns", "pids", "trainer-h2"], timeout: 10).stdout
             .split(separator: "\n").compactMap { Int32($0) }
         XCTAssertFalse(pids.isEmpty, "h2 runs a rank")
-        for pid in pids { kill(pid, SIGKILL) }
         try cluster(["cut", "h2"])
+        for pid in pids { kill(pid, SIGKILL) }
         let outcome = try running.finish(timeout: 120)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("launch/supervise: host h2 does not answer"), outcome.stderr)
