@@ -185,14 +185,14 @@ struct ConfigFile {
     /// gives them (nil: leave out) — what `--print-config` and `inspect --config` print.
     static func runSettings(_ value: (RunSetting) -> String?) -> [(name: String, value: String)] {
         var settings: [(name: String, value: String)] = []
-        var optimizer = "sgd"
+        var texts: [String: String] = [:]
         for setting in RunSettings.all where setting.isFlag {
             let name = String(setting.name.dropFirst(2))
             guard kinds[name] != nil, let text = value(setting) else { continue }
-            if name == "optimizer" { optimizer = text }
-            // Values that mean "not given": the flag's default, which a replay must not pass.
-            if (name == "test-data" && text == "default") || (name == "classes" && text == "none")
-                || (name == "weight-decay" && optimizer != "adamw") { continue }
+            texts[setting.name] = text
+            // Not given, or not applying: a replay must not pass it.
+            if text == setting.unsetText { continue }
+            if let (flag, required) = setting.appliesOnlyWith, texts[flag] != required { continue }
             settings.append((name, text))
         }
         return settings

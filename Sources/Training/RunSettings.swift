@@ -21,6 +21,13 @@ public struct RunSetting: Sendable {
     /// Its value in a checkpoint that does not record it — one written before the setting
     /// existed, which ran with the setting's default; nil: such a checkpoint cannot be resumed.
     public let whenMissing: String?
+    /// The text of its value when the flag was not given (the test data's `default`), which a
+    /// replay of the run (`--print-config`, `inspect --config`) leaves out; nil: none.
+    public private(set) var unsetText: String? = nil
+    /// The flag and value without which the setting does not apply (`--weight-decay` applies
+    /// with `--optimizer adamw` alone; `flag` comes before it in `RunSettings.all`); a replay
+    /// leaves it out otherwise.
+    public private(set) var appliesOnlyWith: (flag: String, value: String)? = nil
     /// The value as given, before any data is loaded (nil: not given) — what `limits` checks.
     let given: @Sendable (TrainingConfiguration) -> String?
     /// The run's value, canonical text: the metadata value, what ranks compare, what a resume matches.
@@ -46,6 +53,20 @@ public struct RunSetting: Sendable {
                      _ text: @escaping @Sendable (TrainingConfiguration) -> String) -> RunSetting {
         RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
                    whenMissing: whenMissing, given: text, value: { c, _ in text(c) })
+    }
+
+    /// This setting, whose value reads `text` when its flag was not given.
+    func unset(_ text: String) -> RunSetting {
+        var setting = self
+        setting.unsetText = text
+        return setting
+    }
+
+    /// This setting, which applies only when `flag` has `value`.
+    func applies(with flag: String, _ value: String) -> RunSetting {
+        var setting = self
+        setting.appliesOnlyWith = (flag, value)
+        return setting
     }
 
     /// A property of the loaded data or the model built for it.
@@ -98,9 +119,10 @@ public enum RunSettings {
     public static let all: [RunSetting] = [
         .flag("--model", key: "model") { $0.model.description },
         .flag("--data", key: "data") { $0.data.description },
-        .flag("--test-data", key: "test_data") { $0.testData?.description ?? "default" },
+        .flag("--test-data", key: "test_data") { $0.testData?.description ?? "default" }.unset("default"),
         RunSetting(name: "--classes", key: "classes", ranksMustAgree: true, resumeMustMatch: true, limits: classesLimits,
-                   whenMissing: nil, given: { $0.classes.map(String.init) }, value: { _, data in data.classes.map(String.init) ?? "none" }),
+                   whenMissing: nil, given: { $0.classes.map(String.init) }, value: { _, data in data.classes.map(String.init) ?? "none" })
+            .unset("none"),
         .flag("--epochs", key: "epochs", resume: false, limits: .whole(0...1_000_000)) { String($0.epochs) },
         .flag("--batch-size", key: "batch_size", limits: batchSizeLimits) { String($0.batchSize) },
         .flag("--micro-batch", key: "micro_batch", limits: .whole(0...(1 << 24)), whenMissing: "0") { String($0.microBatch) },
@@ -110,7 +132,7 @@ public enum RunSettings {
         .flag("--optimizer", key: "optimizer", whenMissing: "sgd") { $0.optimizer.rawValue },
         RunSetting(name: "--weight-decay", key: "weight_decay", ranksMustAgree: true, resumeMustMatch: true, limits: .nonNegative,
                    whenMissing: "0.0", given: { $0.optimizer == .adamw ? String($0.effectiveWeightDecay) : $0.weightDecay.map { String($0) } },
-                   value: { c, _ in String(c.effectiveWeightDecay) }),
+                   value: { c, _ in String(c.effectiveWeightDecay) }).applies(with: "--optimizer", "adamw"),
         .flag("--momentum", key: "momentum", limits: .fraction) { String($0.momentum) },
         .flag("--nesterov", key: "nesterov", whenMissing: "false") { String($0.nesterov) },
         .flag("--l1", key: "l1", limits: .nonNegative) { String($0.regularization.l1) },
