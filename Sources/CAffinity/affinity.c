@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <sched.h>
+#include <unistd.h>
 #include "CAffinity.h"
 
 int cores_allowed(void) {
@@ -15,4 +16,10 @@ uint64_t cores_allowed_fingerprint(void) {
     uint64_t hash = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < sizeof set; i++) hash = (hash ^ bytes[i]) * 0x00000100000001b3ULL;
     return hash;
+}
+
+int cores_allowed_as_parent(void) {
+    cpu_set_t mine, parent;
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0 || sched_getaffinity(getppid(), sizeof parent, &parent) != 0) return 0;
+    return CPU_EQUAL(&mine, &parent);
 }

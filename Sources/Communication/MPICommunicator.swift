@@ -11,9 +11,9 @@ public final class MPICommunicator: Communicator {
     /// sum (ranks on one node), for the chunks and the allgather of the ordered sum (across nodes),
     /// or in `MPI_Allreduce` (`--mpi-reduce allreduce`).
     public enum Wait: String, Sendable, CaseIterable {
-        /// `MPI_Barrier` / `MPI_Waitall` / `MPI_Allgatherv` / `MPI_Allreduce` (Open MPI polls; with
-        /// `--oversubscribe` it yields between polls). The default: fastest measured here with a
-        /// core per rank and with 4 ranks on 2 cores alike.
+        /// `MPI_Barrier` / `MPI_Waitall` / `MPI_Allgatherv` / `MPI_Allreduce` (Open MPI polls; it
+        /// yields between polls when ranks outnumber cores, `yieldsWhenOutnumbered`). The
+        /// default: fastest measured here with a core per rank and with 4 ranks on 2 cores alike.
         case block
         /// Their nonblocking forms, then `MPI_Test(all)` with a short sleep between tests: a
         /// waiting rank gives its core away. It won only while other processes loaded the machine;
@@ -32,7 +32,7 @@ public final class MPICommunicator: Communicator {
             : reduction == .allreduce ? "by MPI_Allreduce"
             : host != nil ? "in rank order, in shared memory per machine and along the machines"
             : "in rank order, reduce-scatter + allgather"
-        return "\(worldSize) MPI ranks (sum \(how))"
+        return "\(worldSize) MPI ranks (sum \(how))" + (yields ? ", waits yield (\(ranksOnThisNode) ranks on \(Cores.available) core(s))" : "")
     }
     /// How the step's sum travels (`--mpi-reduce`).
     public let reduction: MPIReduction
@@ -53,10 +53,31 @@ public final class MPICommunicator: Communicator {
     }
 
     public let wait: Wait
+    /// Whether this rank asked Open MPI to yield between polls (`yieldsWhenOutnumbered`).
+    public let yields: Bool
+
+    /// Open MPI waits its own way when it knows a machine runs more ranks than it has slots
+    /// (`--oversubscribe`; it sets `OMPI_MCA_mpi_oversubscribe=1`). When a machine's ranks
+    /// outnumber the cores they may use and Open MPI does not know — a hostfile's slots above the
+    /// cores, a cpuset — a waiting rank polls on the core that the rank it waits for needs: 2
+    /// pinned hosts × 2 ranks ran the default job at 6.3 s/epoch, and at 1.2–1.5 with yielding
+    /// (`--mpi-wait sleep`: 2.2). So before `MPI_Init`, when the launcher did not bind this rank
+    /// (its cores are its parent's, shared by its siblings), those cores are fewer than the ranks
+    /// on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`), Open MPI does not know it, and
+    /// `OMPI_MCA_mpi_yield_when_idle` is not set, this sets it to 1 and returns true.
+    static func yieldsWhenOutnumbered() -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OMPI_MCA_mpi_yield_when_idle"] == nil, environment["OMPI_MCA_mpi_oversubscribe"] != "1",
+              let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init),
+              local > Cores.available, Cores.sameAsParent else { return false }
+        setenv("OMPI_MCA_mpi_yield_when_idle", "1", 1)
+        return true
+    }
 
     /// Initialises MPI; `reduction` says how the step sums (`makeStepReduction`). Throws
     /// `.environment` if MPI cannot start.
     public init(wait: Wait = .block, reduction: MPIReduction = .ordered) throws {
+        yields = Self.yieldsWhenOutnumbered()
         guard MPI_Init(nil, nil) == shim_success() else {
             throw TrainerError(.environment, subject: "MPI_Init", "MPI could not be initialised")
         }

@@ -26,6 +26,10 @@ public enum Cores {
     /// An identifier of the set of allowed cores: equal for processes allowed the same cores.
     public static var affinityFingerprint: UInt64 { cores_allowed_fingerprint() }
 
+    /// Whether the process may run on exactly the cores of its parent process: nothing (e.g. an
+    /// MPI launcher's binding) bound it to fewer, so its siblings share the same cores.
+    public static var sameAsParent: Bool { cores_allowed_as_parent() == 1 }
+
     /// The bytes of the largest cache that core 0 does not share with another core (its L2 on
     /// most x86 machines), from /sys/devices/system/cpu/cpu0/cache; 1 MiB where Linux will not say.
     public static let privateCacheBytes: Int = {

@@ -146,6 +146,29 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(names.split(separator: "\n").sorted(), ["h0", "h1", "h2"])
     }
 
+    /// A host whose ranks outnumber its cores without Open MPI knowing (a hostfile's slots above
+    /// the cores of a pinned host) makes its waits yield, and the first line says so; where the
+    /// ranks have their cores, or where Open MPI knows (`--oversubscribe`), waits are as before.
+    func testRanksThatOutnumberTheirCoresUnbeknownToOpenMPIYield() throws {
+        try cluster(["up", "2", "--pin"])
+        let cores = Int(try cluster(["exec", "h0", "nproc"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        XCTAssertGreaterThan(cores, 0)
+        let job = ["--data", "xor", "--model", "logistic", "--epochs", "1", "--threads", "1"]
+        func firstLine(slots: Int, _ extra: [String] = []) throws -> String {
+            let hostfile = try scratchDirectory() + "/hostfile"
+            try cluster(["hostfile", String(slots)]).stdout.write(toFile: hostfile, atomically: true, encoding: .utf8)
+            let outcome = try cluster(["mpirun", "-n", String(2 * slots), "--hostfile", hostfile] + extra + [Launcher.trainer, "train"] + job)
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+            return String(outcome.stderr.split(separator: "\n").first ?? "")
+        }
+        let sums = "\(2 * (cores + 1)) MPI ranks (sum in rank order, in shared memory per machine and along the machines)"
+        XCTAssertTrue(try firstLine(slots: cores + 1).hasSuffix(sums + ", waits yield (\(cores + 1) ranks on \(cores) core(s))"))
+        XCTAssertFalse(try firstLine(slots: cores).contains("waits yield"))
+        let known = try cluster(["mpirun", "-n", String(cores + 1), "--host", "h0", "--oversubscribe", Launcher.trainer, "train"] + job)
+        XCTAssertEqual(known.status, 0, known.stderr)
+        XCTAssertFalse(known.stderr.contains("waits yield"), known.stderr)
+    }
+
     /// Rank 0 alone writes checkpoints, into a directory only its host has; a resumed run reads
     /// it there and broadcasts it, and ends with the bytes of the uninterrupted run.
     func testCheckpointsOnTheFirstHostOnlyAndResumeAcrossHosts() throws {

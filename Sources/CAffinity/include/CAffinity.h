@@ -7,3 +7,6 @@
 int cores_allowed(void);
 /// FNV-1a of the allowed-core mask: equal for processes allowed the same cores.
 uint64_t cores_allowed_fingerprint(void);
+/// 1 when the calling thread may run on exactly the cores its parent process may (nothing bound
+/// it to fewer), 0 when not or when either call failed.
+int cores_allowed_as_parent(void);
