@@ -30,19 +30,20 @@ public final class MPICommunicator: Communicator {
         guard worldSize > 1 else { return "1 MPI rank" }
         let how = reducesInSharedMemory ? "in shared memory"
             : reduction == .allreduce ? "by MPI_Allreduce"
-            : host != nil ? "in rank order, in shared memory per machine and along the machines"
+            : chained ? "in rank order, in shared memory per machine and along the machines"
             : "in rank order, reduce-scatter + allgather"
         return "\(worldSize) MPI ranks (sum \(how))" + (yields ? ", waits yield (\(ranksOnThisNode) ranks on \(Cores.available) core(s))" : "")
     }
     /// How the step's sum travels (`--mpi-reduce`).
     public let reduction: MPIReduction
     /// True when every rank runs on this node and the sum is in rank order (`.ordered`).
-    var reducesInSharedMemory: Bool { node != nil }
+    let reducesInSharedMemory: Bool
+    /// True when the step's sum is hierarchical (`HierarchicalStepReduction`).
+    private var chained = false
     let world: MPI_Comm
-    /// The ranks on this node (ranks numbered as in `world`), kept when that is every rank.
+    /// The ranks on this node (ranks numbered as in `world`): the shared window's ranks, every
+    /// rank's when they all run here, else those of this machine's part of a hierarchical sum.
     private var node: MPI_Comm?
-    /// The ranks on this machine when the step's sum is hierarchical (`HierarchicalStepReduction`).
-    private var host: MPI_Comm?
     /// The shared-memory window of the step's reduction.
     private var window: MPI_Win?
     private var finalized = false
@@ -90,17 +91,19 @@ public final class MPICommunicator: Communicator {
         // Ranks that can share memory with this one are the ranks on this node; of those, the
         // ones allowed the same cores (all of them when the launcher bound none) share those cores.
         var node = shim_comm_null()
-        var local: Int32 = 1, sharing: Int32 = 1
+        var local: Int32 = 1, sharing: Int32 = 1, split = false
         if MPI_Comm_split_type(world, shim_comm_type_shared(), rank, shim_info_null(), &node) == shim_success() {
+            split = true
             MPI_Comm_size(node, &local)
             var same = shim_comm_null()
             if MPI_Comm_split(node, Int32(truncatingIfNeeded: Cores.affinityFingerprint & 0x3fff_ffff), rank, &same) == shim_success() {
                 MPI_Comm_size(same, &sharing)
                 MPI_Comm_free(&same)
             }
-            if local == size && size > 1 && reduction == .ordered { self.node = node } else { MPI_Comm_free(&node) }
+            self.node = node
         }
         ranksOnThisNode = Int(max(local, 1))
+        reducesInSharedMemory = split && local == size && size > 1 && reduction == .ordered
         ranksSharingCores = Int(max(sharing, 1))
         self.wait = wait
         self.reduction = reduction
@@ -115,22 +118,18 @@ public final class MPICommunicator: Communicator {
     /// window allocation ends the job (MPI_ERRORS_ARE_FATAL). At most one shared reduction per
     /// communicator.
     public func makeStepReduction(count: Int) -> StepReduction {
-        guard node != nil, window == nil, count > 0 else {
-            if reduction == .allreduce || worldSize == 1 { return OwnedStepReduction(count: count, communicator: self) }
-            if reduction == .ordered, window == nil, count > 0, let chain = hierarchicalReduction(count: count) { return chain }
-            return OrderedStepReduction(count: count, communicator: self)
-        }
-        return sharedWindowReduction(count: count, tail: 0, arenas: 0)
+        if reduction == .allreduce || worldSize == 1 { return OwnedStepReduction(count: count, communicator: self) }
+        guard window == nil, count > 0 else { return OrderedStepReduction(count: count, communicator: self) }
+        if reducesInSharedMemory { return sharedWindowReduction(count: count, tail: 0, arenas: 0) }
+        if reduction == .ordered, let chain = hierarchicalReduction(count: count) { return chain }
+        return OrderedStepReduction(count: count, communicator: self)
     }
 
     /// Across machines, when some machine runs several ranks and every machine's ranks are
     /// consecutive: `HierarchicalStepReduction` (a window per machine, the sum chained along the
     /// machines). Every rank decides alike from the same gathered facts. Else nil.
     private func hierarchicalReduction(count: Int) -> HierarchicalStepReduction? {
-        var host = shim_comm_null()
-        guard MPI_Comm_split_type(world, shim_comm_type_shared(), Int32(rank), shim_info_null(), &host) == shim_success() else {
-            return nil
-        }
+        guard let host = node else { return nil }
         var localRank: Int32 = 0, localSize: Int32 = 1
         MPI_Comm_rank(host, &localRank)
         MPI_Comm_size(host, &localSize)
@@ -142,25 +141,22 @@ public final class MPICommunicator: Communicator {
         let sized = firsts.filter { $0 == mine }.count == Int(localSize)
         let agreed = allreduceMinMax([consecutive && sized ? 1 : 0]).min[0] == 1
         let several = Set(firsts).count < worldSize && Set(firsts).count > 1
-        guard agreed, several else {
-            MPI_Comm_free(&host)
-            return nil
-        }
-        self.host = host
-        return HierarchicalStepReduction(count: count, communicator: self, host: host!, firsts: firsts.map(Int.init))
+        guard agreed, several else { return nil }
+        chained = true
+        return HierarchicalStepReduction(count: count, communicator: self, host: host, firsts: firsts.map(Int.init))
     }
 
     /// The shared window's reduction with `arenas` shared buffers after rank 0's slot, when every
     /// rank runs on this node and sums in rank order.
     public func makeSharedStepReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction? {
-        guard node != nil, window == nil, count > 0 else { return nil }
+        guard reducesInSharedMemory, window == nil, count > 0 else { return nil }
         return sharedWindowReduction(count: count, tail: tail, arenas: arenas)
     }
 
     /// Rank r's slot of `count` floats in the node's window; rank 0's is followed (from a
     /// 64-byte boundary) by the shared floats of `SharedMemoryStepReduction`.
     private func sharedWindowReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction {
-        let sharedOffset = (count + 15) / 16 * 16, sharedCount = arenas * (count - tail) + worldSize
+        let sharedOffset = (count + 15) / 16 * 16, sharedCount = SharedMemoryStepReduction.sharedFloats(count: count, tail: tail, arenas: arenas, ranks: worldSize)
         let slots = allocateSharedWindow(on: node!, floats: rank == 0 ? sharedOffset + sharedCount : count, ranks: worldSize)
         defer { slots.deallocate() }
         let shared = slots[0]!.assumingMemoryBound(to: Float.self) + sharedOffset
@@ -194,7 +190,7 @@ public final class MPICommunicator: Communicator {
 
     /// Every rank of the node has arrived, and sees the others' writes to the window.
     private func nodeBarrier() {
-        guard let node else { return }
+        guard reducesInSharedMemory, let node else { return }
         sharedBarrier(node)
     }
 
@@ -314,7 +310,6 @@ public final class MPICommunicator: Communicator {
             MPI_Win_free(&window)
         }
         if node != nil { MPI_Comm_free(&node) }
-        if host != nil { MPI_Comm_free(&host) }
         MPI_Finalize()
     }
 

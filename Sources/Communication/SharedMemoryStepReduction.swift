@@ -37,8 +37,14 @@ public final class SharedMemoryStepReduction: StepReduction {
     /// sum to the optimizer, and is never written to memory.
     public static let block = 4096
 
-    /// `slots`: the ranks' buffers of `count` floats (copied); `shared`: `arenas × (count − tail)
-    /// + worldSize` floats every rank sees at the same address, ranks' `count`-float buffers and
+    /// The floats of shared memory `init` needs: `arenas` buffers of `count − tail` floats, then
+    /// a flag per rank.
+    public static func sharedFloats(count: Int, tail: Int, arenas: Int, ranks: Int) -> Int {
+        arenas * (count - tail) + ranks
+    }
+
+    /// `slots`: the ranks' buffers of `count` floats (copied); `shared`: `sharedFloats` floats
+    /// every rank sees at the same address, ranks' `count`-float buffers and
     /// the shared floats all zeroed before the first barrier; `barrier` keeps alive what owns the
     /// shared memory; `release` runs at deinit.
     init(slots: UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>, rank: Int, count: Int, tail: Int,

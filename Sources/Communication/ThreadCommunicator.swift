@@ -85,7 +85,7 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         guard group.size > 1 else { return nil }
         let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         values.initialize(repeating: 0, count: max(1, count))
-        group.slots[rank] = rank == 0 ? UnsafeMutableRawPointer(group.allocateShared(arenas * (count - tail) + group.size)) : nil
+        group.slots[rank] = rank == 0 ? UnsafeMutableRawPointer(group.allocateShared(SharedMemoryStepReduction.sharedFloats(count: count, tail: tail, arenas: arenas, ranks: group.size))) : nil
         group.barrier.wait()
         let shared = group.slots[0]!.assumingMemoryBound(to: Float.self)
         group.barrier.wait()
