@@ -78,7 +78,9 @@ let package = Package(
         ]),
         .testTarget(name: "CLITests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "TestSupport"]),
         // Real mpirun, real ranks: distributed runs equal single-process runs.
-        .testTarget(name: "DistributedTests", dependencies: ["TrainerCLI", "Training", "Checkpoint", "Support", "TestSupport"]),
+        .testTarget(name: "DistributedTests", dependencies: [
+            "TrainerCLI", "Training", "Communication", "Checkpoint", "Support", "TestSupport",
+        ]),
 
         // Fuzz targets (launch/fuzz): one libFuzzer target per parser, built there with
         // -sanitize=fuzzer -DFUZZING; a normal build makes them replay files given as arguments.

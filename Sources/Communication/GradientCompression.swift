@@ -3,11 +3,12 @@ import Support
 /// What the step's sum sends (`--grad-compression`). `.none` is the exact sum. The others
 /// trade exactness for bytes, each with error feedback — what a rank's compressed contribution
 /// leaves out is added to its next one, so over the steps nothing is dropped — and each is
-/// itself a sum in rank order: N ranks on any machines compute what N local threads do.
+/// itself a sum in the tree's order: N ranks on any machines compute what N local threads do.
 public enum GradientCompression: Sendable, Equatable, CustomStringConvertible {
     /// The exact Float32 sum.
     case none
-    /// bfloat16 on the wire, both ways (`BFloat16StepReduction`): half the bytes.
+    /// bfloat16 numbers summed (`BFloat16StepReduction`): 2 bytes a value on the wire wherever
+    /// the values are bfloat16 numbers.
     case bfloat16
     /// PowerSGD of this rank (`PowerSGDStepReduction`): each large enough weight matrix sent as
     /// two thin factors.
@@ -68,57 +69,4 @@ public struct CarriedState {
     }
 
     public var isEmpty: Bool { perRank.isEmpty && shared.isEmpty }
-}
-
-extension Communicator {
-    /// The step's reduction of [gradients (`gradientCount` floats, with these `matrices`) |
-    /// `extraSlots` floats summed exactly], sent as `compression` says; `seed` starts PowerSGD's
-    /// warm start (the same on every rank). With `sharedArenas` > 0, an exact sum among ranks
-    /// that share memory is a `SharedMemoryStepReduction` with that many arenas, for the sharded
-    /// update. Collective.
-    public func makeStepReduction(gradientCount: Int, extraSlots: Int, compression: GradientCompression,
-                                  matrices: [GradientMatrix], seed: UInt64, sharedArenas: Int = 0) -> StepReduction {
-        switch compression {
-        case .none:
-            if sharedArenas > 0,
-               let shared = makeSharedStepReduction(count: gradientCount + extraSlots, tail: extraSlots, arenas: sharedArenas) {
-                return shared
-            }
-            return makeStepReduction(count: gradientCount + extraSlots)
-        case .bfloat16:
-            return BFloat16StepReduction(base: makeStepReduction(count: gradientCount + extraSlots), gradientCount: gradientCount)
-        case .powerSGD(let rank):
-            return PowerSGDStepReduction(gradientCount: gradientCount, extraSlots: extraSlots, matrices: matrices,
-                                         rank: rank, seed: seed, communicator: self)
-        }
-    }
-}
-
-/// `--grad-compression bf16`: each rank sends bf16(g + r) and keeps r ← (g + r) − bf16(g + r);
-/// the sum S (exact, in rank order, of bfloat16 numbers) comes back as bf16(S), its owner keeping
-/// S − bf16(S) in its residual. Across machines both halves of the sum travel as 2 bytes a value.
-final class BFloat16StepReduction: StepReduction {
-    let base: StepReduction
-    let gradientCount: Int
-    let residual: UnsafeMutableBufferPointer<Float>
-
-    init(base: StepReduction, gradientCount: Int) {
-        self.base = base
-        self.gradientCount = gradientCount
-        residual = .allocate(capacity: gradientCount)
-        residual.initialize(repeating: 0)
-        base.prepareBFloat16(prefix: gradientCount)
-    }
-
-    deinit { residual.deallocate() }
-
-    var values: UnsafeMutableBufferPointer<Float> { base.values }
-    var ownedChunk: Range<Int> { base.ownedChunk }
-    var carried: CarriedState { CarriedState(perRank: residual) }
-
-    func sum() {
-        guard let v = base.values.baseAddress, let r = residual.baseAddress else { return base.sum() }
-        BFloat16.compress(v, residual: r, count: gradientCount)
-        base.sumRoundingToBFloat16(prefix: gradientCount, residual: r)
-    }
 }

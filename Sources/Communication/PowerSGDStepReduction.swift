@@ -13,15 +13,14 @@ import Support
 ///     e  ← E − P̂ (Eᵀ P̂)ᵀ         what this rank's factors left out
 ///
 /// A matrix is compressed when that sends at most half its floats, n·m ≥ 2R(n + m); biases,
-/// small matrices and the extra slots travel exactly in the first sum. Both sums are step
-/// reductions in rank order, and every step on their results — Gram–Schmidt, P̂ Q'ᵀ — is
+/// small matrices and the extra slots travel exactly in the first sum. Both sums are exact sums
+/// in tree order over the plan's transport (`Communicator.makeTreeSum`), and every step on their results — Gram–Schmidt, P̂ Q'ᵀ — is
 /// computed here in one fixed order rather than by BLAS, whose bits may depend on its thread
 /// count: every rank, whatever its cores, applies the same bits. Rank-local products (P, the
 /// residual) use BLAS. Q is stored transposed, R × m, so rows are contiguous.
 public final class PowerSGDStepReduction: StepReduction {
     /// [gradients | extra slots], memory of its own (the network's gradient arena).
     public let values: UnsafeMutableBufferPointer<Float>
-    public let ownedChunk: Range<Int>
     let rank: Int
     /// First sum: [P of each compressed matrix | everything else of `values`].
     let first: StepReduction
@@ -46,13 +45,12 @@ public final class PowerSGDStepReduction: StepReduction {
         matrix.count >= 2 * rank * (matrix.rows + matrix.columns)
     }
 
-    init(gradientCount: Int, extraSlots: Int, matrices: [GradientMatrix], rank: Int, seed: UInt64,
+    init(gradientCount: Int, extraSlots: Int, matrices: [GradientMatrix], rank: Int, seed: UInt64, plan: ReductionPlan,
          communicator: Communicator) {
         self.rank = rank
         let count = gradientCount + extraSlots
         values = .allocate(capacity: count)
         values.initialize(repeating: 0)
-        ownedChunk = evenShare(communicator.rank, of: count, parts: communicator.worldSize)
         var factors: [Factor] = [], pCount = 0, qCount = 0
         for matrix in matrices.sorted(by: { $0.offset < $1.offset }) where Self.compresses(matrix, rank: rank) {
             factors.append(Factor(matrix: matrix, p: pCount, q: qCount))
@@ -69,8 +67,8 @@ public final class PowerSGDStepReduction: StepReduction {
             next = piece.upperBound
         }
         self.exact = exact
-        first = communicator.makeStepReduction(count: at)
-        second = communicator.makeStepReduction(count: qCount)
+        first = communicator.makeTreeSum(plan, count: at)
+        second = communicator.makeTreeSum(plan, count: qCount)
         residual = .allocate(capacity: gradientCount)
         residual.initialize(repeating: 0)
         warmStart = .allocate(capacity: qCount)

@@ -20,20 +20,21 @@ public final class ThreadGroup: @unchecked Sendable {
         barrier = SpinBarrier(parties: size)
     }
 
-    /// Memory every thread uses until the group ends (`ThreadCommunicator.makeSharedStepReduction`).
-    private var sharedBlocks: [UnsafeMutablePointer<Float>] = []
+    /// Memory the threads use until the group ends (`ThreadCommunicator.sharedBlock`).
+    private var kept: [UnsafeMutableRawPointer] = []
+    private let keeping = NSLock()
 
     deinit {
         slots.deallocate()
-        sharedBlocks.forEach { $0.deallocate() }
+        kept.forEach { $0.deallocate() }
     }
 
-    /// `count` zeroed floats that live as long as the group. Called by one thread, before a barrier.
-    func allocateShared(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let block = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        block.initialize(repeating: 0, count: max(1, count))
-        sharedBlocks.append(block)
-        return block
+    /// `bytes` zeroed bytes that live as long as the group. Any thread may call it.
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(64, bytes), alignment: 64)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: max(64, bytes))
+        keeping.withLock { kept.append(memory) }
+        return memory
     }
 
     /// Runs `body` on `size` threads (the calling thread is rank 0) and returns each rank's
@@ -70,36 +71,49 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
         self.rank = rank
     }
 
-    /// Sum in rank order (b₀ + b₁) + b₂ + …, each thread reducing its chunk of every thread's
-    /// buffer (`RankOrderReduction`).
-    func allreduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>) {
+    /// The communicator of a group of one thread: the calling thread alone (local mode on 1 thread).
+    public static func alone() -> ThreadCommunicator { ThreadCommunicator(group: ThreadGroup(size: 1), rank: 0) }
+
+    public var placement: RankPlacement { .threads(group.size) }
+
+    /// The sum in the tree's order, each thread summing its owned chunk of every thread's
+    /// buffer (`ReductionTree`) into the first buffer and copying it into the others.
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
         guard group.size > 1 else { return }
         group.slots[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
         group.barrier.wait()
-        RankOrderReduction.reduceChunk(group.slots, of: T.self, count: buffer.count, rank: rank)
+        let mine = ReductionTree(ranks: group.size).ownedChunk(rank, count: buffer.count)
+        if !mine.isEmpty {
+            let bytes = ReductionTree.scratchBytes(terms: group.size, of: Double.self)
+            let scratch = bytes > 0 ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) : nil
+            defer { scratch?.deallocate() }
+            let sum = group.slots[0]!.assumingMemoryBound(to: Double.self) + mine.lowerBound
+            ReductionTree.sum(group.slots, offset: mine.lowerBound, count: mine.count, into: sum, scratch: scratch)
+            for r in 1..<group.size { (group.slots[r]!.assumingMemoryBound(to: Double.self) + mine.lowerBound).update(from: sum, count: mine.count) }
+        }
         group.barrier.wait()
     }
 
-    /// Each thread's buffer of its own, the shared floats allocated by rank 0 and owned by the group.
-    public func makeSharedStepReduction(count: Int, tail: Int, arenas: Int) -> SharedMemoryStepReduction? {
-        guard group.size > 1 else { return nil }
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
-        values.initialize(repeating: 0, count: max(1, count))
-        group.slots[rank] = rank == 0 ? UnsafeMutableRawPointer(group.allocateShared(SharedMemoryStepReduction.sharedFloats(count: count, tail: tail, arenas: arenas, ranks: group.size))) : nil
+    /// Threads are one block: each thread's buffer from the group's memory, the shared floats
+    /// allocated by thread 0.
+    public func sharedBlock(_ plan: ReductionPlan, floats: Int, shared: Int) -> SharedBlock {
+        let mine = group.allocate(bytes: 4 * floats)
+        group.slots[rank] = rank == 0 && shared > 0 ? group.allocate(bytes: 4 * shared) : nil
         group.barrier.wait()
-        let shared = group.slots[0]!.assumingMemoryBound(to: Float.self)
+        let common = group.slots[0]?.assumingMemoryBound(to: Float.self)
         group.barrier.wait()
-        group.slots[rank] = UnsafeMutableRawPointer(values)
+        group.slots[rank] = mine
         group.barrier.wait()
-        let reduction = SharedMemoryStepReduction(slots: group.slots, rank: rank, count: count, tail: tail, shared: shared,
-                                                  arenas: arenas, barrier: { [group] in group.barrier.wait() },
-                                                  release: { values.deallocate() })
+        let slots = UnsafeMutableBufferPointer<UnsafeMutableRawPointer?>(
+            start: group.allocate(bytes: group.size * MemoryLayout<UnsafeMutableRawPointer?>.stride)
+                .bindMemory(to: UnsafeMutableRawPointer?.self, capacity: group.size), count: group.size)
+        _ = slots.initialize(from: group.slots)
         group.barrier.wait()
-        return reduction
+        return SharedBlock(slots: slots, rank: rank, shared: common, barrier: { [group] in group.barrier.wait() })
     }
 
-    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) { allreduce(buffer) }
-    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) { allreduce(buffer) }
+    /// Threads send no messages.
+    public func exchange(_ plan: ReductionPlan, count: Int) -> BlockExchange? { nil }
 
     public func allreduceMinMax(_ values: [UInt64]) -> (min: [UInt64], max: [UInt64]) {
         guard group.size > 1 else { return (values, values) }
@@ -133,9 +147,9 @@ public final class ThreadCommunicator: Communicator, @unchecked Sendable {
 
 /// A reusable barrier for a fixed number of threads. With a core per thread it spins for about
 /// a millisecond — threads on their own cores meet well within that, and a sleeping thread
-/// would cost a wake-up per step (measured: 0.028–0.036 s/epoch in the reduction with a 50 µs
-/// spin, 0.017–0.025 with 1 ms) — and then sleeps on a condition variable. With more threads
-/// than cores it sleeps at once, so a waiting thread never holds a core a computing one needs.
+/// would cost a wake-up per step (a 50 µs spin measured slower: bench/RESULTS.md, runs 4 and 5) —
+/// and then sleeps on a condition variable. With more threads than cores it sleeps at once,
+/// so a waiting thread never holds a core a computing one needs.
 final class SpinBarrier: @unchecked Sendable {
     let parties: Int
     /// Spin iterations (atomic loads, ~1 ns each) before sleeping.

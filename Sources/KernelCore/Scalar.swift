@@ -93,10 +93,10 @@ public enum BLASThreads {
 /// The kernels OpenBLAS runs, and a better choice when it fell back to generic ones.
 ///
 /// A DYNAMIC_ARCH OpenBLAS picks its kernels by the CPU's model number when it loads, and a CPU
-/// newer than the library gets its SSE3 "Prescott" kernels: Debian 12's OpenBLAS 0.3.21 on an
-/// Intel Xeon of model 207 (Emerald Rapids), measured here, ran the default job's GEMMs 4.4×
-/// slower than with its SkylakeX kernels (2.56 vs 0.58 s/epoch, one thread). The choice can be
-/// changed only before the library loads, by `OPENBLAS_CORETYPE`.
+/// newer than the library gets its SSE3 "Prescott" kernels, several times slower than the
+/// AVX2 or AVX-512 ones the CPU can run (Debian 12's OpenBLAS on an Emerald Rapids Xeon:
+/// bench/RESULTS.md, run 12). The choice can be changed only before the library loads, by
+/// `OPENBLAS_CORETYPE`.
 public enum BLASKernels {
     /// OpenBLAS's name for the kernels it runs (`openblas_get_corename`), e.g. "SkylakeX".
     public static var name: String { String(cString: openblas_get_corename()) }

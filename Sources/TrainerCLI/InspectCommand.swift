@@ -30,6 +30,7 @@ struct InspectCommand: ParsableCommand {
         }
         print("checkpoint \(path)")
         print("format \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), saved by \(m["world_size"] ?? "?") rank(s)")
+        if let plan = m["reduction_plan"] { print(plan) }
         print("\nconfiguration")
         for setting in RunSettings.all {
             guard let key = setting.key else { continue }

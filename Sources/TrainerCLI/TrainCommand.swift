@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
             try trainLocally(configuration, workers: threads ?? Cores.available, stop: stop)
             return
         }
-        let communicator = try MPICommunicator(wait: mpiWait, reduction: mpiReduce)
+        let communicator = try MPICommunicator(wait: mpiWait)
         do {
             try Launch.checkAlone(worldSize: communicator.worldSize, environment)
             BLASThreads.set(threads ?? max(1, Cores.available / communicator.ranksSharingCores))

@@ -1,4 +1,5 @@
 import Checkpoint
+import Communication
 import Data
 import Foundation
 import KernelCore
@@ -19,12 +20,12 @@ public enum ModelCheckpoint {
     public static func residualTensor(rank: Int) -> String { "compression.rank\(rank)" }
     public static let sharedCompressionTensor = "compression.shared"
 
-    /// The checkpoint of `network` after `progress`, trained by `configuration` on `worldSize`
-    /// ranks; `carried`: every rank's part of a compressed sum's state, in rank order, and the
-    /// shared part.
+    /// The checkpoint of `network` after `progress`, trained by `configuration` on `plan.ranks`
+    /// ranks summing as `plan` says (recorded for people: `trainer inspect` prints it);
+    /// `carried`: every rank's part of a compressed sum's state, in rank order, and the shared part.
     public static func encode(_ network: Network<Float>, optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
                               configuration: TrainingConfiguration, data: PreparedData, progress: TrainingProgress,
-                              worldSize: Int, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
+                              plan: ReductionPlan, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
         var tensors = network.architecture.tensorNames.map { tensor in
             TensorEntry(name: tensor.name, shape: tensor.shape,
                         floats: UnsafeBufferPointer(rebasing: network.parameters[tensor.range]))
@@ -43,7 +44,8 @@ public enum ModelCheckpoint {
         var metadata = RunSettings.metadata(configuration, data: data)
         metadata["format"] = format
         metadata["format_version"] = formatVersion
-        metadata["world_size"] = String(worldSize)
+        metadata["world_size"] = String(plan.ranks)
+        metadata["reduction_plan"] = plan.description
         metadata["epoch"] = String(progress.epochsCompleted)
         metadata["step_in_epoch"] = String(progress.stepInEpoch)
         metadata["global_step"] = String(progress.globalStep)

@@ -14,19 +14,24 @@ public struct TrainingSummary: Sendable {
     public var final: EpochRecord? { epochs.last }
 }
 
-/// Synchronous data-parallel SGD. Every rank runs this same loop (`run`); per step
+/// Synchronous data-parallel training. Every rank runs this same loop (`run`); per step
 /// (`TrainingStep.run`):
 ///
 /// 1. take the step's global batch from the epoch permutation, and this rank's slice of it;
-/// 2. forward and backward: the SUM of this rank's per-sample gradients, its loss sum, its
-///    correct count, its sample count and its stop request, in one buffer
-///    [gradients | loss | correct | count | stop] (`StepStatistics`);
-/// 3. one sum over all ranks of that buffer — the exact global sums, and a stop every rank sees;
-/// 4. divide by the global count, add the regulariser's gradient, and take the SGD step.
+/// 2. forward and backward over the slice (in pieces of `--micro-batch` rows, if set): the SUM
+///    of this rank's per-sample gradients, its loss sum, its correct count, its sample count and
+///    its stop request, in one buffer [gradients | loss | correct | count | stop] (`StepStatistics`);
+/// 3. one sum over all ranks of that buffer, as the run's `ReductionPlan` says — exact, or
+///    compressed with error feedback — and a stop every rank sees;
+/// 4. divide by the global count, add the regulariser's gradient, and take the optimizer's step
+///    (SGD, momentum, Adam, AdamW): each rank on its own copy, or with the sharded update each on
+///    its chunk of one shared copy.
 ///
-/// With one rank this is exactly single-process mini-batch SGD; with W ranks, the same
-/// arithmetic up to the order of floating-point additions. Its whole state is the parameters,
-/// the optimizer's state and a `TrainingProgress`, so a checkpoint resumes it bit for bit.
+/// With one rank this is single-process mini-batch training; with W ranks, the same arithmetic
+/// up to the order of floating-point additions, which is the tree's (`ReductionTree`) for W
+/// threads and W ranks anywhere alike. Its whole state is the parameters, the optimizer's
+/// state, a compressed sum's carried state and a `TrainingProgress`, so a checkpoint resumes it
+/// bit for bit.
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let communicator: Communicator
@@ -119,7 +124,7 @@ public final class Trainer {
     /// a compressed sum (`gatherCarriedState`).
     public func checkpoint(_ progress: TrainingProgress, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
         ModelCheckpoint.encode(network, optimizerState: step.optimizer.state, configuration: configuration,
-                               data: data, progress: progress, worldSize: communicator.worldSize, carried: carried)
+                               data: data, progress: progress, plan: step.plan, carried: carried)
     }
 
     /// Rank 0 writes the checkpoint of `progress` (when it writes checkpoints). With a compressed

@@ -37,8 +37,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Point a `best` file in the checkpoint directory at the epoch-end checkpoint of the
     /// lowest validation loss so far (and never prune it).
     public var keepBest = false
-    /// How MPI ranks sum the step's buffer: in rank order (a shared window on one machine, the
-    /// ordered reduce-scatter across machines) or by MPI_Allreduce.
+    /// How MPI ranks sum the step's buffer: in the tree's order, by the transport the ranks'
+    /// placement allows (`ReductionPlan`), by point-to-point messages alone, or by MPI_Allreduce.
     public var mpiReduce = MPIReduction.ordered
     /// What the step's sum sends: exact Float32, bfloat16 or PowerSGD factors (with error feedback).
     public var gradCompression = GradientCompression.none

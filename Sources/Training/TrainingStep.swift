@@ -51,10 +51,12 @@ final class TrainingStep {
     let network: Network<Float>
     let optimizer: Optimizer
     let batch: BatchBuffer<Float>
+    /// How the step's sum travels: decided once, from the ranks' placement and the configuration.
+    let plan: ReductionPlan
     let reduction: StepReduction
-    /// The reduction when the ranks share memory: then the parameters and the optimizer's state
+    /// The sum when the plan shards the update: then the parameters and the optimizer's state
     /// are its arenas, one copy for all ranks, and each rank updates its chunk of them.
-    let sharded: SharedMemoryStepReduction?
+    let sharded: TreeStepReduction?
     /// The statistics slots after the gradients in the reduction's buffer.
     let statistics: UnsafeMutableBufferPointer<Float>
     let regularization: Regularization
@@ -67,18 +69,17 @@ final class TrainingStep {
          communicator: Communicator) {
         let weights = architecture.layers.map { GradientMatrix(offset: $0.weightOffset, rows: $0.outputs, columns: $0.inputs) }
         let stateNames = Optimizer.stateNames(configuration.optimizer, momentum: configuration.momentum)
-        // Ranks that share memory keep one copy of the parameters and the optimizer's state (the
-        // arenas) when the copies per rank would outgrow a core's own cache. Below that each
-        // rank's copy stays in its cache from step to step, and sharing lost. Measured on 2 cores
-        // (1 MiB L2), medians of 5–8 runs alternating: the default model (0.94 MB) on 2 threads
-        // 0.64 s/epoch shared against 0.515 per rank, but 4 ranks (2 copies a core) 0.53 against
-        // 0.58; mlp:1024-1024 (7.5 MB) on 2 threads 4.73 against 5.00 (update 0.18 against 0.40 s).
-        let copiesPerCore = (communicator.ranksOnThisNode + Cores.online - 1) / Cores.online
-        let shards = 4 * architecture.parameterCount * copiesPerCore > Cores.privateCacheBytes
-        reduction = communicator.makeStepReduction(gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
-                                                   compression: configuration.gradCompression, matrices: weights,
-                                                   seed: configuration.seed, sharedArenas: shards ? 1 + stateNames.count : 0)
-        sharded = (reduction as? SharedMemoryStepReduction).flatMap { $0.arenas.isEmpty ? nil : $0 }
+        plan = ReductionPlan(placement: communicator.placement, reduce: configuration.mpiReduce,
+                             compression: configuration.gradCompression,
+                             shardsUpdate: ReductionPlan.shardsUpdate(parameterCount: architecture.parameterCount,
+                                                                      ranksOnMachine: communicator.ranksOnThisNode))
+        let sum = communicator.makeStepSum(plan, gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
+                                           matrices: weights, seed: configuration.seed, arenas: 1 + stateNames.count)
+        reduction = sum.reduction
+        switch sum {
+        case .whole: sharded = nil
+        case .sharded(let reduction): sharded = reduction
+        }
         network = Network(architecture, batchCapacity: capacity, extraGradientSlots: StepStatistics.slotCount,
                           gradientArena: reduction.values, parameters: sharded?.arenas[0])
         statistics = UnsafeMutableBufferPointer(rebasing: reduction.values[architecture.parameterCount...])
@@ -147,7 +148,7 @@ extension TrainingStep {
     /// step in place (`sumAndUpdate`) — the same bits as steps 4 and 5 of `run`. A step found
     /// unsound (NaN, ±∞) may leave the parameters updated in part; the run stops without saving
     /// them. The time in the update's arithmetic is `update`, the rest (sums, waits) `allreduce`.
-    func runSharded(_ sharded: SharedMemoryStepReduction, from t3: Double, rate: Double, globalStep: Int,
+    func runSharded(_ sharded: TreeStepReduction, from t3: Double, rate: Double, globalStep: Int,
                     watchdog: Watchdog?) -> StepStatistics {
         let network = self.network, optimizer = self.optimizer, regularization = self.regularization
         let theta = network.parameters.baseAddress!

@@ -9,7 +9,7 @@ final class LaunchEnvironmentTests: XCTestCase {
         let outcome = try ProcessRunner.run("/usr/bin/taskset", ["-c", "0", ProcessRunner.trainer, "train", "--data", "xor",
                                                                  "--model", "logistic", "--epochs", "1"], timeout: 30)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
-        XCTAssertTrue(outcome.stderrLines.first?.hasSuffix(", 1 thread") ?? false, outcome.stderr)
+        XCTAssertTrue(outcome.stderrLines.first?.hasSuffix(", 1 thread, sum: none (one rank)") ?? false, outcome.stderr)
     }
 
     /// `srun` without PMIx starts N copies that each find themselves alone: each stops with one

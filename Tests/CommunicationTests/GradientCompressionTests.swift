@@ -46,8 +46,8 @@ final class GradientCompressionTests: XCTestCase {
     static func run(_ compression: GradientCompression, ranks: Int, steps: Int, gradients: Int, slots: Int,
                     matrices: [GradientMatrix]) -> [[(given: [Float], result: [Float], residual: [Float])]] {
         ThreadGroup.run(size: ranks) { communicator in
-            let reduction = communicator.makeStepReduction(gradientCount: gradients, extraSlots: slots, compression: compression,
-                                                           matrices: matrices, seed: 5)
+            let plan = ReductionPlan(placement: communicator.placement, compression: compression)
+            let reduction = communicator.makeStepSum(plan, gradientCount: gradients, extraSlots: slots, matrices: matrices, seed: 5).reduction
             return (0..<steps).map { step in
                 let given = contribution(rank: communicator.rank, step: step, count: gradients + slots)
                 _ = reduction.values.update(fromContentsOf: given)
@@ -69,7 +69,7 @@ final class GradientCompressionTests: XCTestCase {
                                "\(compression): rank \(rank) applies other bits than rank 0 at step \(step)", file: file, line: line)
             }
             for i in gradients..<(gradients + slots) {
-                let exact = (1..<ranks).reduce(runs[0][step].given[i]) { $0 + runs[$1][step].given[i] }
+                let exact = ReductionTreeTests.treeSum((0..<ranks).map { runs[$0][step].given[i] })
                 XCTAssertEqual(runs[0][step].result[i], exact, "\(compression): slot \(i) is summed exactly", file: file, line: line)
             }
         }
@@ -109,8 +109,8 @@ final class GradientCompressionTests: XCTestCase {
         let (n, m) = (24, 30), count = n * m + n + 3 * 2
         let matrices = [GradientMatrix(offset: 0, rows: n, columns: m), GradientMatrix(offset: n * m + n, rows: 3, columns: 2)]
         let results = ThreadGroup.run(size: 2) { communicator -> ([Float], [Float], [Float]) in
-            let reduction = communicator.makeStepReduction(gradientCount: count, extraSlots: 1, compression: .powerSGD(rank: 2),
-                                                           matrices: matrices, seed: 1)
+            let plan = ReductionPlan(placement: communicator.placement, compression: .powerSGD(rank: 2))
+            let reduction = communicator.makeStepSum(plan, gradientCount: count, extraSlots: 1, matrices: matrices, seed: 1).reduction
             var random = PortableRandom(seed: 9, stream: .gradientCheck, index: UInt64(communicator.rank))
             let u = (0..<n).map { _ in Float(random.nextGaussian()) }, v = (0..<m).map { _ in Float(random.nextGaussian()) }
             var given = (0..<(count + 1)).map { _ in Float(random.nextGaussian()) }
@@ -138,8 +138,9 @@ final class GradientCompressionTests: XCTestCase {
         }
         let (count, weights) = (offset, matrices)
         let sent = ThreadGroup.run(size: 1) { communicator -> Int in
-            let reduction = communicator.makeStepReduction(gradientCount: count, extraSlots: 4, compression: .powerSGD(rank: 4),
-                                                           matrices: weights, seed: 0) as! PowerSGDStepReduction
+            let plan = ReductionPlan(placement: communicator.placement, compression: .powerSGD(rank: 4))
+            let reduction = communicator.makeStepSum(plan, gradientCount: count, extraSlots: 4, matrices: weights, seed: 0)
+                .reduction as! PowerSGDStepReduction
             return reduction.floatsSummed
         }[0]
         XCTAssertEqual(offset, 235_146)

@@ -1,4 +1,5 @@
 import Checkpoint
+import Communication
 import Foundation
 import TestSupport
 import Training
@@ -50,7 +51,8 @@ final class ClusterTests: XCTestCase {
     }
 
     /// `hosts` × `slots` ranks, one BLAS thread each, against local mode on as many threads: bit
-    /// for bit, since both add in rank order (`--mpi-reduce ordered`, the default); through
+    /// for bit — the parameters and every number of the metrics file but its timings — since
+    /// both add in the tree's order (`--mpi-reduce ordered`, the default, and flat); through
     /// `MPI_Allreduce` (Open MPI's order) within rounding.
     /// `both`: flags of both runs; `extra`: of the distributed one.
     /// `ranks`: fewer than `hosts × slots` leaves the last host short.
@@ -67,6 +69,7 @@ final class ClusterTests: XCTestCase {
         if reduce != "allreduce" {
             XCTAssertEqual(distributed.parameterBytes, local.parameterBytes, "\(hosts) hosts × \(slots): bit for bit", file: file, line: line)
             XCTAssertEqual(distributed.losses.map(\.1), local.losses.map(\.1), "every logged loss", file: file, line: line)
+            XCTAssertEqual(distributed.metrics, local.metrics, "every metric but timings", file: file, line: line)
         } else {
             let distance = relativeDistance(distributed.parameters, from: local.parameters)
             XCTAssertLessThanOrEqual(distance, 1e-5, "\(hosts) hosts × \(slots): ‖Δθ‖ / ‖θ‖", file: file, line: line)
@@ -98,7 +101,7 @@ final class ClusterTests: XCTestCase {
         let large = ["--model", "mlp:1024-1024:tanh"]
         let first = try Launcher.train(ranks: nil, Self.job(epochs: 1) + large + ["--threads", "2"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertTrue(first.stderr.contains("2 threads, sharded update"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("2 threads, sum: threads' shared memory, tree order, float32, sharded update"), first.stderr)
         try assertMatchesLocalThreads(hosts: 2, slots: 1, both: large + ["--momentum", "0.9"])
         try assertMatchesLocalThreads(hosts: 3, slots: 1, both: large + ["--momentum", "0.9"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: large + ["--optimizer", "adamw", "--lr", "0.001"])
@@ -112,18 +115,28 @@ final class ClusterTests: XCTestCase {
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "powersgd:2"])
     }
 
-    /// Hosts of several ranks sum in each host's shared window and chain the partial sums along
-    /// the hosts (`HierarchicalStepReduction`): a middle host that receives and sends, hosts of
-    /// 2 and 1 ranks, a buffer of several segments (mlp:512-256, 137k floats), sleeping waits,
-    /// bf16 — N threads' bits.
+    /// Hosts of several ranks sum their blocks in shared windows and the blocks' sums meet by
+    /// messages (`ReductionPlan.Transport.hierarchical`): 3 blocks (N not a power of two), hosts of
+    /// 2 and 1 ranks, blocks of 4, a buffer large enough for recursive halving (mlp:512-256, 137k
+    /// floats) and small ones for doubling, sleeping waits, bf16 — N threads' bits.
     func testHierarchicalSumsAreBitIdenticalToThreads() throws {
         try assertMatchesLocalThreads(hosts: 3, slots: 2, both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, ranks: 3, both: ["--model", "mlp:512-256:tanh"])
-        // 4 ranks a host: the second host folds 5 terms into its first rank's slot, the second term.
         try assertMatchesLocalThreads(hosts: 2, slots: 4, both: ["--model", "mlp:512-256:tanh"])
+        try assertMatchesLocalThreads(hosts: 3, slots: 2, both: ["--grad-compression", "bf16", "--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, extra: ["--mpi-wait", "sleep"], both: ["--model", "mlp:512-256:tanh"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "bf16"])
         try assertMatchesLocalThreads(hosts: 2, slots: 2, reduce: "flat", both: ["--model", "mlp:512-256:tanh"])
+    }
+
+    /// N = 5…8 and 16 ranks: one rank a host up to 8 hosts (point-to-point; 5–7 not a power of two),
+    /// and 8 hosts × 2 (hierarchical across 8 blocks) with a buffer for recursive halving and one
+    /// for doubling — N threads' bits, every metric included.
+    func testManyRanksAcrossHostsAreBitIdenticalToThreads() throws {
+        for hosts in 5...8 { try assertMatchesLocalThreads(hosts: hosts, slots: 1) }
+        try assertMatchesLocalThreads(hosts: 5, slots: 1, both: ["--model", "mlp:512-256:tanh", "--epochs", "1"])
+        try assertMatchesLocalThreads(hosts: 8, slots: 2)
+        try assertMatchesLocalThreads(hosts: 8, slots: 2, both: ["--model", "mlp:512-256:tanh", "--epochs", "1"])
     }
 
     /// `--mpi-wait sleep` tests the same requests instead of blocking: the same sums.
@@ -141,7 +154,7 @@ final class ClusterTests: XCTestCase {
         let hostfile = try up(3, slots: 1)
         let outcome = try acrossHosts(3, hostfile: hostfile, ["--data", "xor", "--model", "logistic", "--epochs", "1"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
-        XCTAssertTrue(outcome.stderr.split(separator: "\n").first?.hasSuffix("3 MPI ranks (sum in rank order, reduce-scatter + allgather)") ?? false, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.split(separator: "\n").first?.hasSuffix("3 MPI ranks, sum: point-to-point, tree order, float32") ?? false, outcome.stderr)
         let names = try cluster(["mpirun", "-n", "3", "--hostfile", hostfile, "hostname"]).stdout
         XCTAssertEqual(names.split(separator: "\n").sorted(), ["h0", "h1", "h2"])
     }
@@ -161,8 +174,9 @@ final class ClusterTests: XCTestCase {
             XCTAssertEqual(outcome.status, 0, outcome.stderr)
             return String(outcome.stderr.split(separator: "\n").first ?? "")
         }
-        let sums = "\(2 * (cores + 1)) MPI ranks (sum in rank order, in shared memory per machine and along the machines)"
-        XCTAssertTrue(try firstLine(slots: cores + 1).hasSuffix(sums + ", waits yield (\(cores + 1) ranks on \(cores) core(s))"))
+        let ranks = 2 * (cores + 1)
+        let plan = ReductionPlan(placement: .mpi(machines: (0..<ranks).map { $0 / (cores + 1) }))
+        XCTAssertTrue(try firstLine(slots: cores + 1).hasSuffix("\(ranks) MPI ranks, waits yield (\(cores + 1) ranks on \(cores) core(s)), \(plan)"))
         XCTAssertFalse(try firstLine(slots: cores).contains("waits yield"))
         let known = try cluster(["mpirun", "-n", String(cores + 1), "--host", "h0", "--oversubscribe", Launcher.trainer, "train"] + job)
         XCTAssertEqual(known.status, 0, known.stderr)
@@ -195,7 +209,7 @@ final class ClusterTests: XCTestCase {
         try cluster(["up", "2"])
         let outcome = try cluster(["exec", "h0", "env", "TRAINER=" + Launcher.trainer, Self.repository + "/launch/train", "-n", "4", "--hostfile",
                                    Self.repository + "/launch/hostfile.example", "--data", "xor", "--epochs", "1"])
-        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, in shared memory per machine and along the machines)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks, sum: shared windows of 2 ranks, point-to-point across 2 of them"), outcome.stderr)
         XCTAssertTrue(outcome.stderr.contains("epoch 1/1"), outcome.stderr)
     }
 
@@ -210,7 +224,7 @@ final class ClusterTests: XCTestCase {
                                    "OMPI_MCA_plm=rsh", "bash", Self.repository + "/launch/slurm.sbatch",
                                    "--data", "xor", "--epochs", "1", "--checkpoint-dir", directory + "/ckpt"])
         try? FileManager.default.removeItem(atPath: Self.repository + "/metrics-7.jsonl")
-        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks (sum in rank order, in shared memory per machine and along the machines)"), outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("4 MPI ranks, sum: shared windows of 2 ranks, point-to-point across 2 of them"), outcome.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/ckpt/latest"), outcome.stderr)
     }
 

@@ -53,6 +53,9 @@ struct RunResult {
     /// (name, value) of every loss in the metrics file, in order.
     let losses: [(String, Double)]
     let finalTestAccuracy: Double?
+    /// Every line of the metrics file without its timings (`seconds`, `samples_per_second`,
+    /// `phases`), keys sorted: what the run computed.
+    let metrics: [String]
 
     /// Trains with `arguments` plus a metrics file and a checkpoint directory, then reads them.
     static func train(ranks: Int?, _ arguments: [String]) throws -> RunResult {
@@ -71,15 +74,18 @@ struct RunResult {
         let latest = try String(contentsOfFile: directory + "/ckpt/latest", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let loaded = try ModelCheckpoint.load(directory + "/ckpt/" + latest)
-        var losses: [(String, Double)] = [], accuracy: Double?
+        var losses: [(String, Double)] = [], accuracy: Double?, metrics: [String] = []
         for line in try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n") {
-            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            for timing in ["seconds", "samples_per_second", "phases"] { object[timing] = nil }
+            metrics.append(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             for key in ["loss", "train_loss", "test_loss"] {
                 if let value = object[key] as? Double { losses.append(("\(key)@\(object["step"] ?? object["epoch"] ?? "")", value)) }
             }
             if let a = object["test_accuracy"] as? Double { accuracy = a }
         }
         let bytes = loaded.parameters.withUnsafeBytes { Array($0) }
-        return RunResult(parameters: loaded.parameters, parameterBytes: bytes, losses: losses, finalTestAccuracy: accuracy)
+        return RunResult(parameters: loaded.parameters, parameterBytes: bytes, losses: losses, finalTestAccuracy: accuracy,
+                         metrics: metrics)
     }
 }

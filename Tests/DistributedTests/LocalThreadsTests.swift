@@ -7,28 +7,32 @@ final class LocalThreadsTests: XCTestCase {
         try XCTSkipIf(Launcher.mpirun == nil, "mpirun is not installed")
     }
 
-    /// N threads and N ranks on one node both sum the gradients in shared memory in rank order
-    /// (`RankOrderReduction`: the threads' buffers, the ranks' MPI-3 shared window), so the bytes
-    /// match for any N — not only for 2, where a + b = b + a would make any order agree (6: more
-    /// terms than `RankOrderReduction.sum` unrolls).
+    /// N threads and N ranks on one node both sum the gradients in shared memory in the tree's
+    /// order (`ReductionTree`: the threads' buffers, the ranks' MPI-3 shared window), so the
+    /// parameters and every number of the metrics file but its timings match for any N — not only
+    /// for 2, where a + b = b + a would make any order agree (5 and more: more terms than
+    /// `ReductionTree.sum` unrolls; 16: 8 ranks a core).
     func testLocalThreadsEqualMPIRanksBitwise() throws {
         let arguments = SingleProcessEquivalenceTests.job + ["--model", "mlp:16-8:relu", "--momentum", "0.9"]
-        for n in [2, 3, 4, 6] {
+        for n in [2, 3, 4, 5, 6, 7, 8, 16] {
             let threads = try RunResult.train(ranks: nil, arguments + ["--threads", String(n)])
             let ranks = try RunResult.train(ranks: n, arguments)
             XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks")
             XCTAssertEqual(threads.losses.map(\.1), ranks.losses.map(\.1), "\(n) threads vs \(n) ranks")
+            XCTAssertEqual(threads.metrics, ranks.metrics, "\(n) threads vs \(n) ranks: every metric but timings")
         }
     }
 
-    /// `--mpi-reduce flat`: the ranks of one machine send their chunks to each other over MPI
-    /// instead of summing in the window — the same bytes.
+    /// `--mpi-reduce flat`: the ranks of one machine send their buffers to each other over MPI
+    /// instead of summing in the window — by recursive doubling (a small model) and recursive
+    /// halving (mlp:512-256, 137k floats) — the same bytes.
     func testTheFlatSumOfRanksEqualsThreadsBitwise() throws {
-        let arguments = SingleProcessEquivalenceTests.job + ["--model", "mlp:16-8:relu", "--momentum", "0.9"]
-        for n in [3, 4] {
+        for (n, model) in [(3, "mlp:16-8:relu"), (4, "mlp:16-8:relu"), (3, "mlp:512-256:tanh"), (5, "mlp:512-256:tanh")] {
+            let arguments = SingleProcessEquivalenceTests.job + ["--model", model, "--momentum", "0.9"]
             let threads = try RunResult.train(ranks: nil, arguments + ["--threads", String(n)])
             let ranks = try RunResult.train(ranks: n, arguments + ["--mpi-reduce", "flat"])
-            XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks, flat")
+            XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "\(n) threads vs \(n) ranks, flat, \(model)")
+            XCTAssertEqual(threads.metrics, ranks.metrics, "\(n) threads vs \(n) ranks, flat, \(model)")
         }
     }
 
