@@ -1,19 +1,6 @@
 import TestSupport
 import XCTest
 
-/// The `trainer` executable built next to this test bundle, run as a user would.
-enum TrainerProcess {
-    /// Runs `trainer arguments…`; a run that does not finish in `timeout` seconds fails the test.
-    static func run(_ arguments: [String], timeout: Double = 30, file: StaticString = #filePath,
-                    line: UInt = #line) throws -> ProcessRunner.Outcome {
-        let outcome = try ProcessRunner.run(ProcessRunner.trainer, arguments, timeout: timeout)
-        if !outcome.finished {
-            XCTFail("trainer \(arguments.joined(separator: " ")) did not finish in \(timeout) s", file: file, line: line)
-        }
-        return outcome
-    }
-}
-
 /// Asserts how every user error looks: exit `code`, exactly one stderr line, starting
 /// `trainer: error: `, containing each of `mentions`. `context` prefixes the failure messages.
 func assertOneLineError(_ outcome: ProcessRunner.Outcome, code: Int32, mentions: [String], context: String = "",
