@@ -23,22 +23,15 @@ final class BadInputTests: XCTestCase {
 
     func write(_ name: String, _ text: String) throws { try write(name, Array(text.utf8)) }
 
-    /// A big-endian IDX file: magic, dimensions, payload.
-    func idx(magic: UInt32, dimensions: [UInt32], payload: [UInt8]) -> [UInt8] {
-        func bigEndian(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xff) } }
-        return bigEndian(magic) + dimensions.flatMap(bigEndian) + payload
-    }
-
     /// Writes an IDX directory with 4 images of 2×2 and labels, with the given defects.
     func writeIDX(_ name: String, imageMagic: UInt32 = 0x803, cutImages: Int = 0, labels: [UInt8] = [0, 1, 2, 3]) throws -> String {
         let dir = directory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var images = idx(magic: imageMagic, dimensions: [4, 2, 2], payload: Array(repeating: 7, count: 16))
+        var images = idxImages(count: 4, rows: 2, columns: 2, pixels: Array(repeating: 7, count: 16), magic: imageMagic)
         images.removeLast(cutImages)
         for split in ["train", "t10k"] {
             try Data(images).write(to: dir.appendingPathComponent("\(split)-images-idx3-ubyte"))
-            try Data(idx(magic: 0x801, dimensions: [UInt32(labels.count)], payload: labels))
-                .write(to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+            try Data(idxLabels(labels)).write(to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
         }
         return dir.path
     }
