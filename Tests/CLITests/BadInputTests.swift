@@ -111,6 +111,16 @@ final class BadInputTests: XCTestCase {
         try assertFails(["train", "--data", "xor", "--tensorboard", path("file") + "/tb"], code: 73, mentions: [path("file") + "/tb"])
     }
 
+    /// Messages quote what the user gave — a path, a spec, a file's cell — and stay one line
+    /// when that holds a line break: each break is shown as a space.
+    func testLineBreaksInQuotedInputStayOneLine() throws {
+        try assertFails(["train", "--data", "csv:" + path("two\nlines.csv")], code: 66, mentions: [path("two lines.csv")])
+        try assertFails(["train", "--model", "mlp:64\u{2028}swish"], code: 64, mentions: ["--model", "mlp:64 swish"])
+        try write("cell.csv", "0,1,2\n1,a\rb,3\n")
+        try assertFails(["train", "--data", "csv:\(path("cell.csv"))", "--model", "logistic"], code: 65,
+                        mentions: ["cell.csv:2", "\"a b\"", "not a number"])
+    }
+
     func testBinaryModelOnMulticlassData() throws {
         try write("three.csv", "0,1\n1,2\n2,3\n")
         try assertFails(["train", "--data", "csv:\(path("three.csv"))", "--model", "logistic"], code: 64,
