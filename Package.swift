@@ -64,9 +64,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/StepBenchmark"),
 
-        // One test target per box; they share scratch directories and the process runner for
-        // the tests that run `trainer` and `mpirun` as a user would.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // One test target per box; they share scratch directories, the process runner for the
+        // tests that run `trainer` and `mpirun` as a user would, the TrainerError assertion and
+        // the IDX file writers.
+        .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Support", "TestSupport"]),
         .testTarget(name: "BatchingTests", dependencies: ["Batching", "Data", "Support"]),

@@ -23,22 +23,15 @@ final class BadInputTests: XCTestCase {
 
     func write(_ name: String, _ text: String) throws { try write(name, Array(text.utf8)) }
 
-    /// A big-endian IDX file: magic, dimensions, payload.
-    func idx(magic: UInt32, dimensions: [UInt32], payload: [UInt8]) -> [UInt8] {
-        func bigEndian(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xff) } }
-        return bigEndian(magic) + dimensions.flatMap(bigEndian) + payload
-    }
-
     /// Writes an IDX directory with 4 images of 2×2 and labels, with the given defects.
     func writeIDX(_ name: String, imageMagic: UInt32 = 0x803, cutImages: Int = 0, labels: [UInt8] = [0, 1, 2, 3]) throws -> String {
         let dir = directory.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var images = idx(magic: imageMagic, dimensions: [4, 2, 2], payload: Array(repeating: 7, count: 16))
+        var images = idxImages(count: 4, rows: 2, columns: 2, pixels: Array(repeating: 7, count: 16), magic: imageMagic)
         images.removeLast(cutImages)
         for split in ["train", "t10k"] {
             try Data(images).write(to: dir.appendingPathComponent("\(split)-images-idx3-ubyte"))
-            try Data(idx(magic: 0x801, dimensions: [UInt32(labels.count)], payload: labels))
-                .write(to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+            try Data(idxLabels(labels)).write(to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
         }
         return dir.path
     }
@@ -116,6 +109,16 @@ final class BadInputTests: XCTestCase {
         try assertFails(["train", "--warmup", "-1"], code: 64, mentions: ["--warmup"])
         try write("file", "x")
         try assertFails(["train", "--data", "xor", "--tensorboard", path("file") + "/tb"], code: 73, mentions: [path("file") + "/tb"])
+    }
+
+    /// Messages quote what the user gave — a path, a spec, a file's cell — and stay one line
+    /// when that holds a line break: each break is shown as a space.
+    func testLineBreaksInQuotedInputStayOneLine() throws {
+        try assertFails(["train", "--data", "csv:" + path("two\nlines.csv")], code: 66, mentions: [path("two lines.csv")])
+        try assertFails(["train", "--model", "mlp:64\u{2028}swish"], code: 64, mentions: ["--model", "mlp:64 swish"])
+        try write("cell.csv", "0,1,2\n1,a\rb,3\n")
+        try assertFails(["train", "--data", "csv:\(path("cell.csv"))", "--model", "logistic"], code: 65,
+                        mentions: ["cell.csv:2", "\"a b\"", "not a number"])
     }
 
     func testBinaryModelOnMulticlassData() throws {

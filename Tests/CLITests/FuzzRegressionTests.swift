@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Support
+import TestSupport
 import Training
 import XCTest
 

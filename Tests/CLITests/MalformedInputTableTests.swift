@@ -20,11 +20,10 @@ final class MalformedInputTableTests: XCTestCase {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url)
         }
-        func be(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xff) } }
         func images(_ magic: UInt32 = 0x803, count: UInt32 = 4, payload: Int = 16) -> [UInt8] {
-            be(magic) + be(count) + be(2) + be(2) + Array(repeating: 9, count: payload)
+            idxImages(count: count, rows: 2, columns: 2, pixels: Array(repeating: 9, count: payload), magic: magic)
         }
-        func labels(_ magic: UInt32 = 0x801, _ values: [UInt8] = [0, 1, 2, 3]) -> [UInt8] { be(magic) + be(UInt32(values.count)) + values }
+        func labels(_ magic: UInt32 = 0x801, _ values: [UInt8] = [0, 1, 2, 3]) -> [UInt8] { idxLabels(values, magic: magic) }
         func idx(_ name: String, images img: [UInt8], labels lab: [UInt8]) throws {
             for split in ["train", "t10k"] {
                 try write("\(name)/\(split)-images-idx3-ubyte", img)
@@ -37,7 +36,7 @@ final class MalformedInputTableTests: XCTestCase {
         try idx("short-images", images: Array(images().dropLast(5)), labels: labels())
         try idx("long-images", images: images() + [1, 2], labels: labels())
         try idx("mismatch", images: images(), labels: labels(0x801, [0, 1, 2]))
-        try idx("huge", images: be(0x803) + be(4_000_000_000) + be(28) + be(28) + [1, 2, 3], labels: labels())
+        try idx("huge", images: idxImages(count: 4_000_000_000, rows: 28, columns: 28, pixels: [1, 2, 3]), labels: labels())
         try idx("empty-images", images: [], labels: labels())
         try idx("header-only", images: Array(images().prefix(10)), labels: labels())
         try write("labels-only/train-labels-idx1-ubyte", labels())

@@ -59,12 +59,8 @@ final class PredictEvaluateTests: XCTestCase {
 
     /// An IDX3 images file of `rows` images of 1 × inputs pixels.
     func writeIDX(_ path: String, _ pixels: [[UInt8]]) throws {
-        func bigEndian(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xff) } }
-        var bytes: [UInt8] = bigEndian(0x803)
-        bytes += bigEndian(pixels.count)
-        bytes += bigEndian(1)
-        bytes += bigEndian(pixels.first?.count ?? 0)
-        for row in pixels { bytes += row }
+        let bytes = idxImages(count: UInt32(pixels.count), rows: 1, columns: UInt32(pixels.first?.count ?? 0),
+                              pixels: pixels.flatMap { $0 })
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 

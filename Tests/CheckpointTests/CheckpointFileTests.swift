@@ -9,24 +9,6 @@ final class CheckpointFileTests: XCTestCase {
         try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
     }
 
-    func noInput(_ path: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-        fails(.noInput, path, file: file, line: line, body)
-    }
-
-    /// Asserts that `body` throws a one-line `kind` error naming `path`.
-    func fails(_ kind: TrainerError.Kind, _ path: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-        do {
-            try body()
-            XCTFail("expected .\(kind) for \(path)", file: file, line: line)
-        } catch let error as TrainerError {
-            XCTAssertEqual(error.kind, kind, error.message, file: file, line: line)
-            XCTAssertTrue(error.message.hasPrefix(path + ": "), error.message, file: file, line: line)
-            XCTAssertFalse(error.message.contains("\n"), file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
-        }
-    }
-
     func testWriteThenRead() throws {
         let directory = try scratchDirectory()
         let path = directory + "/model.safetensors"
@@ -72,7 +54,7 @@ final class CheckpointFileTests: XCTestCase {
     func testWriteIntoMissingDirectoryNamesThePath() throws {
         let directory = try scratchDirectory()
         let path = directory + "/no/such/dir/model.safetensors"
-        fails(.cannotWrite, path) { try SafeTensors(tensors: []).write(to: path) }
+        assertTrainerError(.cannotWrite, subject: path) { try SafeTensors(tensors: []).write(to: path) }
         XCTAssertEqual(try entries(in: directory), [])
     }
 
@@ -103,10 +85,10 @@ final class CheckpointFileTests: XCTestCase {
 
     func testReadMissingOrDirectoryIsNoInput() throws {
         let directory = try scratchDirectory()
-        noInput(directory) { _ = try SafeTensors(contentsOf: directory) }
+        assertTrainerError(.noInput, subject: directory) { _ = try SafeTensors(contentsOf: directory) }
         let missing = directory + "/missing.safetensors"
-        noInput(missing) { _ = try SafeTensors(contentsOf: missing) }
-        noInput("") { _ = try SafeTensors(contentsOf: "") }
+        assertTrainerError(.noInput, subject: missing) { _ = try SafeTensors(contentsOf: missing) }
+        assertTrainerError(.noInput, subject: "") { _ = try SafeTensors(contentsOf: "") }
     }
 
     func testReadMalformedFileIsDataNamingPath() throws {

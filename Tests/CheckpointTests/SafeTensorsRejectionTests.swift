@@ -170,33 +170,40 @@ final class SafeTensorsRejectionTests: XCTestCase {
         }
     }
 
+    /// Decodes damaged `bytes`: either a well-formed file, which encodes and decodes to itself,
+    /// or a `.data` error naming `source`, never a trap. Returns whether it decoded.
+    func decodesOrIsRejected(_ bytes: [UInt8], source: String, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        do {
+            let decoded = try SafeTensors(decoding: bytes, source: source)
+            XCTAssertEqual(try SafeTensors(decoding: decoded.encoded(), source: source), decoded, file: file, line: line)
+            return true
+        } catch let error as TrainerError {
+            XCTAssertEqual(error.kind, .data, error.message, file: file, line: line)
+            XCTAssertTrue(error.message.hasPrefix(source + ": "), error.message, file: file, line: line)
+            return false
+        } catch {
+            XCTFail("unexpected error \(error)", file: file, line: line)
+            return false
+        }
+    }
+
     func testBitFlipsNeverTrap() {
         var random = SplitMix64(state: 0x5AFE_7E45)
         var decoded = 0
-        var rejected = 0
         for _ in 0..<200 {
             var bytes = valid
             let position = random.next(below: bytes.count)
             bytes[position] ^= UInt8(1) << UInt8(random.next(below: 8))
-            do {
-                _ = try SafeTensors(decoding: bytes, source: "/ckpt/flip")
-                decoded += 1
-            } catch let error as TrainerError {
-                XCTAssertEqual(error.kind, .data)
-                XCTAssertTrue(error.message.hasPrefix("/ckpt/flip: "), error.message)
-                rejected += 1
-            } catch {
-                XCTFail("unexpected error \(error)")
-            }
+            if decodesOrIsRejected(bytes, source: "/ckpt/flip") { decoded += 1 }
         }
-        XCTAssertEqual(decoded + rejected, 200)
         // Flips in the data buffer decode; flips in the length or JSON structure do not.
         XCTAssertGreaterThan(decoded, 0)
-        XCTAssertGreaterThan(rejected, 0)
+        XCTAssertLessThan(decoded, 200)
     }
 
     func testRandomBytesAndMultipleFlipsNeverTrap() {
         var random = SplitMix64(state: 42)
+        var decoded = 0
         for round in 0..<300 {
             var bytes = valid
             for _ in 0..<(1 + random.next(below: 6)) {
@@ -206,7 +213,23 @@ final class SafeTensorsRejectionTests: XCTestCase {
             if round % 3 == 0 {
                 bytes = Array(bytes[..<random.next(below: bytes.count + 1)])
             }
-            _ = try? SafeTensors(decoding: bytes, source: "/ckpt/random")
+            if decodesOrIsRejected(bytes, source: "/ckpt/random") { decoded += 1 }
         }
+        // Both outcomes occur: the damage reaches the data buffer alone, and the structure.
+        XCTAssertGreaterThan(decoded, 0)
+        XCTAssertLessThan(decoded, 300)
     }
+}
+
+/// Small deterministic generator for the fuzz tests (SplitMix64).
+private struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

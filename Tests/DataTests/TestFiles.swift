@@ -1,6 +1,4 @@
 import Foundation
-import XCTest
-import Support
 
 /// Writes `bytes` to `directory/name` and returns the path.
 @discardableResult
@@ -14,37 +12,4 @@ func write(_ bytes: [UInt8], to name: String, in directory: String) throws -> St
 @discardableResult
 func write(_ text: String, to name: String, in directory: String) throws -> String {
     try write(Array(text.utf8), to: name, in: directory)
-}
-
-/// Runs `body`, which must throw a `TrainerError` of `kind` whose message contains every fragment.
-func assertTrainerError<R>(_ kind: TrainerError.Kind, _ fragments: [String], file: StaticString = #filePath,
-                           line: UInt = #line, _ body: () throws -> R) {
-    do {
-        _ = try body()
-        XCTFail("expected a TrainerError(\(kind)) containing \(fragments), got success", file: file, line: line)
-    } catch let error as TrainerError {
-        XCTAssertEqual(error.kind, kind, "message: \(error.message)", file: file, line: line)
-        for fragment in fragments {
-            XCTAssertTrue(error.message.contains(fragment), "\"\(error.message)\" lacks \"\(fragment)\"",
-                          file: file, line: line)
-        }
-        XCTAssertFalse(error.message.contains("\n"), file: file, line: line)
-    } catch {
-        XCTFail("expected a TrainerError, got \(error)", file: file, line: line)
-    }
-}
-
-/// `value` as four big-endian bytes.
-func bigEndian(_ value: UInt32) -> [UInt8] {
-    [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
-}
-
-/// An IDX3 images file: header (with the given magic and sizes) followed by `pixels`.
-func idxImages(count: UInt32, rows: UInt32, columns: UInt32, pixels: [UInt8], magic: UInt32 = 0x0803) -> [UInt8] {
-    bigEndian(magic) + bigEndian(count) + bigEndian(rows) + bigEndian(columns) + pixels
-}
-
-/// An IDX1 labels file: header (count defaults to the number of labels) followed by `labels`.
-func idxLabels(_ labels: [UInt8], count: UInt32? = nil, magic: UInt32 = 0x0801) -> [UInt8] {
-    bigEndian(magic) + bigEndian(count ?? UInt32(labels.count)) + labels
 }

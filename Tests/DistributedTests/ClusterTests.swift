@@ -32,7 +32,7 @@ final class ClusterTests: XCTestCase {
 
     @discardableResult
     func cluster(_ arguments: [String], timeout: Double = 120) throws -> Launcher.Outcome {
-        let outcome = try Launcher.run(Self.cluster, arguments, timeout: timeout)
+        let outcome = try ProcessRunner.runInTime(Self.cluster, arguments, timeout: timeout)
         XCTAssertEqual(outcome.status, 0, "launch/cluster \(arguments.joined(separator: " ")): \(outcome.stderr)")
         return outcome
     }
@@ -245,7 +245,7 @@ final class ClusterTests: XCTestCase {
         while running.isRunning, !FileManager.default.fileExists(atPath: checkpoints + "/latest"), Date().timeIntervalSince(started) < 60 {
             usleep(10_000)
         }
-        let pids = try Launcher.run("/usr/sbin/ip", ["netns", "pids", "trainer-h2"], timeout: 10).stdout
+        let pids = try ProcessRunner.runInTime("/usr/sbin/ip", ["netns", "pids", "trainer-h2"], timeout: 10).stdout
             .split(separator: "\n").compactMap { Int32($0) }
         XCTAssertFalse(pids.isEmpty, "h2 runs a rank")
         try cluster(["cut", "h2"])

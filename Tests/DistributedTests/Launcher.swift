@@ -21,16 +21,10 @@ enum Launcher {
 
     /// `trainer train arguments` on `ranks` MPI ranks (nil: local mode, no mpirun).
     static func train(ranks: Int?, _ arguments: [String], timeout: Double = 120) throws -> Outcome {
-        guard let ranks else { return try run(trainer, ["train"] + arguments, timeout: timeout) }
+        guard let ranks else { return try TrainerProcess.run(["train"] + arguments, timeout: timeout) }
         let mpirun = try XCTUnwrap(mpirun, "mpirun is not installed (launch/install installs openmpi-bin)")
-        return try run(mpirun, mpirunFlags + ["-n", String(ranks), trainer, "train"] + arguments, timeout: timeout)
-    }
-
-    /// Runs a program; one that does not finish in `timeout` seconds fails the test.
-    static func run(_ program: String, _ arguments: [String], timeout: Double) throws -> Outcome {
-        let outcome = try ProcessRunner.run(program, arguments, timeout: timeout)
-        if !outcome.finished { XCTFail("\(program) \(arguments.joined(separator: " ")) did not finish in \(timeout) s") }
-        return outcome
+        return try ProcessRunner.runInTime(mpirun, mpirunFlags + ["-n", String(ranks), trainer, "train"] + arguments,
+                                           timeout: timeout)
     }
 
     /// A fresh directory for one run's metrics and checkpoints.

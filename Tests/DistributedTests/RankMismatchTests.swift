@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A rank started differently stops the whole job quickly with one clear message, never a hang.
@@ -11,8 +12,8 @@ final class RankMismatchTests: XCTestCase {
     func mismatched(_ first: [String], _ second: [String]) throws -> Launcher.Outcome {
         let trainer = Launcher.trainer
         let mpirun = try XCTUnwrap(Launcher.mpirun)
-        return try Launcher.run(mpirun, Launcher.mpirunFlags + ["-n", "1", trainer, "train"] + first
-                                    + [":", "-n", "1", trainer, "train"] + second, timeout: 30)
+        return try ProcessRunner.runInTime(mpirun, Launcher.mpirunFlags + ["-n", "1", trainer, "train"] + first
+                                               + [":", "-n", "1", trainer, "train"] + second, timeout: 30)
     }
 
     func testDifferentSeedStopsAllRanks() throws {

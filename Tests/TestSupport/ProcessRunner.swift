@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Runs programs as a user would, for the tests that spawn `trainer` or `mpirun`.
 public enum ProcessRunner {
@@ -22,6 +23,17 @@ public enum ProcessRunner {
     /// killing it after `timeout` seconds.
     public static func run(_ program: String, _ arguments: [String], timeout: Double) throws -> Outcome {
         try Running(program, arguments).finish(timeout: timeout)
+    }
+
+    /// Runs `program arguments…` as `run` does; one that does not finish in `timeout` seconds
+    /// fails the test.
+    public static func runInTime(_ program: String, _ arguments: [String], timeout: Double,
+                                 file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
+        let outcome = try run(program, arguments, timeout: timeout)
+        if !outcome.finished {
+            XCTFail("\(program) \(arguments.joined(separator: " ")) did not finish in \(timeout) s", file: file, line: line)
+        }
+        return outcome
     }
 
     /// The pids of the children of `parent` named `name`.
@@ -68,5 +80,14 @@ public enum ProcessRunner {
                            stderr: String(decoding: try Data(contentsOf: err), as: UTF8.self),
                            seconds: Date().timeIntervalSince(started), finished: finished)
         }
+    }
+}
+
+/// The `trainer` executable built next to this test bundle, run as a user would.
+public enum TrainerProcess {
+    /// Runs `trainer arguments…`; a run that does not finish in `timeout` seconds fails the test.
+    public static func run(_ arguments: [String], timeout: Double = 30, file: StaticString = #filePath,
+                           line: UInt = #line) throws -> ProcessRunner.Outcome {
+        try ProcessRunner.runInTime(ProcessRunner.trainer, arguments, timeout: timeout, file: file, line: line)
     }
 }

@@ -134,13 +134,7 @@ final class TensorBoardTests: XCTestCase {
         let file = scratch + "/plain-file"
         XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data([1])))
         let directory = file + "/logs"
-        XCTAssertThrowsError(try TensorBoardWriter(directory: directory)) { error in
-            guard let error = error as? TrainerError else { return XCTFail("not a TrainerError: \(error)") }
-            XCTAssertEqual(error.kind, .cannotWrite)
-            XCTAssertTrue(error.message.hasPrefix(directory + ": "), error.message)
-            XCTAssertTrue(error.message.contains("not a directory"), error.message)
-            XCTAssertFalse(error.message.contains("\n"))
-        }
+        assertTrainerError(.cannotWrite, subject: directory, ["not a directory"]) { try TensorBoardWriter(directory: directory) }
     }
 
     /// `.build/venv/bin/python3` of this repository, which must import tensorboard.

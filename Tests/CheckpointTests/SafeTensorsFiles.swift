@@ -2,19 +2,9 @@ import Foundation
 import XCTest
 import Checkpoint
 import Support
+import TestSupport
 
-/// Small deterministic generator for the fuzz tests (SplitMix64).
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
+/// safetensors files and tensors written by hand, and the errors reading them must give.
 
 func le64(_ value: UInt64) -> [UInt8] {
     withUnsafeBytes(of: value.littleEndian) { Array($0) }
@@ -38,29 +28,18 @@ func f64Entry(_ name: String, _ shape: [Int], _ values: [Double]) -> TensorEntry
     values.withUnsafeBufferPointer { TensorEntry(name: name, shape: shape, doubles: $0) }
 }
 
-/// The message of the `.data` error `body` throws, after checking its kind, that it names
-/// `source` and is one line.
+/// The message of the `.data` error `body` throws, after checking that it starts with `source`
+/// and stays short: a file's bad header is quoted in part, never whole.
 func dataError(
     _ source: String, file: StaticString = #filePath, line: UInt = #line,
     _ body: () throws -> Void
 ) -> String {
-    do {
-        try body()
-        XCTFail("expected an error for \(source)", file: file, line: line)
-        return ""
-    } catch let error as TrainerError {
-        XCTAssertEqual(error.kind, .data, error.message, file: file, line: line)
-        XCTAssertTrue(error.message.hasPrefix(source + ": "), error.message, file: file, line: line)
-        XCTAssertFalse(error.message.contains("\n"), error.message, file: file, line: line)
-        XCTAssertLessThan(error.message.count, 400, error.message, file: file, line: line)
-        if ProcessInfo.processInfo.environment["CHECKPOINT_TESTS_PRINT_ERRORS"] != nil {
-            print("error message: \(error.message)")
-        }
-        return error.message
-    } catch {
-        XCTFail("unexpected error type: \(error)", file: file, line: line)
-        return ""
+    let message = assertTrainerError(.data, subject: source, file: file, line: line, body)
+    XCTAssertLessThan(message.count, 400, message, file: file, line: line)
+    if ProcessInfo.processInfo.environment["CHECKPOINT_TESTS_PRINT_ERRORS"] != nil {
+        print("error message: \(message)")
     }
+    return message
 }
 
 /// Decodes `bytes` expecting a `.data` error naming the source; returns the message.

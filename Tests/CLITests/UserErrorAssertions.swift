@@ -1,27 +1,16 @@
 import TestSupport
 import XCTest
 
-/// The `trainer` executable built next to this test bundle, run as a user would.
-enum TrainerProcess {
-    /// Runs `trainer arguments…`; a run that does not finish in `timeout` seconds fails the test.
-    static func run(_ arguments: [String], timeout: Double = 30, file: StaticString = #filePath,
-                    line: UInt = #line) throws -> ProcessRunner.Outcome {
-        let outcome = try ProcessRunner.run(ProcessRunner.trainer, arguments, timeout: timeout)
-        if !outcome.finished {
-            XCTFail("trainer \(arguments.joined(separator: " ")) did not finish in \(timeout) s", file: file, line: line)
-        }
-        return outcome
-    }
-}
-
-/// Asserts how every user error looks: exit `code`, exactly one stderr line, starting
-/// `trainer: error: `, containing each of `mentions`. `context` prefixes the failure messages.
+/// Asserts how every user error looks: exit `code`, exactly one stderr line (no line break in
+/// it of any kind: \n, \r, U+2028…), starting `trainer: error: `, containing each of
+/// `mentions`. `context` prefixes the failure messages.
 func assertOneLineError(_ outcome: ProcessRunner.Outcome, code: Int32, mentions: [String], context: String = "",
                         file: StaticString = #filePath, line: UInt = #line) {
     let label = context.isEmpty ? outcome.stderr : "\(context): \(outcome.stderr)"
     XCTAssertEqual(outcome.status, code, label, file: file, line: line)
-    XCTAssertEqual(outcome.stderrLines.count, 1, label, file: file, line: line)
-    let message = String(outcome.stderrLines.first ?? "")
+    let lines = outcome.stderr.split(whereSeparator: \.isNewline)
+    XCTAssertEqual(lines.count, 1, label, file: file, line: line)
+    let message = String(lines.first ?? "")
     XCTAssertTrue(message.hasPrefix("trainer: error: "), label, file: file, line: line)
     for mention in mentions {
         XCTAssertTrue(message.contains(mention), "\(context.isEmpty ? "" : context + ": ")«\(message)» lacks «\(mention)»", file: file, line: line)
