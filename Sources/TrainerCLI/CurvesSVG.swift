@@ -1,12 +1,15 @@
 import Foundation
+import Training
 
 /// Learning curves as a standalone SVG of 800 × 600 (no scripts, no external resources): a
-/// loss panel (train and test loss per epoch, the logged step losses faint behind them, with
-/// a step axis on top) over an accuracy panel (train and test accuracy per epoch, in %).
+/// loss panel (train, validation and test loss per epoch, the logged step losses faint behind
+/// them, with a step axis on top) over an accuracy panel (train, validation and test accuracy
+/// per epoch, in %). A split without a value in any epoch has no curve and no legend entry.
 ///
-/// Every series is one `<path>` with a class (`train-loss`, `test-loss`, `step-loss`,
-/// `train-accuracy`, `test-accuracy`) and `data-points`, its number of points; a missing or
-/// non-finite value breaks the line. Each panel is a `<g class="panel">` with an id.
+/// Every series is one `<path>` with a class (`train-loss`, `validation-loss`, `test-loss`,
+/// `step-loss`, `train-accuracy`, `validation-accuracy`, `test-accuracy`) and `data-points`, its
+/// number of points; a missing or non-finite value breaks the line. Each panel is a
+/// `<g class="panel">` with an id.
 struct CurvesSVG {
     static let width = 800.0, height = 600.0
     /// Longer series are thinned to about this many points (every k-th, the last kept).
@@ -27,10 +30,24 @@ struct CurvesSVG {
     let title: String
     let curves: MetricsCurves
 
+    /// The splits an epoch record scores, in the order of their curves and legend entries.
+    struct Split: Sendable {
+        let name: String
+        let color: String
+        let loss: @Sendable (EpochRecord) -> Double?
+        let accuracy: @Sendable (EpochRecord) -> Double?
+    }
+
+    static let splits = [
+        Split(name: "train", color: "#1f77b4", loss: { $0.trainLoss }, accuracy: { $0.trainAccuracy }),
+        Split(name: "validation", color: "#ff7f0e", loss: { $0.validationLoss }, accuracy: { $0.validationAccuracy }),
+        Split(name: "test", color: "#d62728", loss: { $0.testLoss }, accuracy: { $0.testAccuracy }),
+    ]
+
     func render() -> String {
         let epochs = curves.epochs
         let stepsPerEpoch = curves.stepsPerEpoch
-        let classification = epochs.contains { $0.trainAccuracy != nil || $0.testAccuracy != nil }
+        let classification = epochs.contains { epoch in CurvesSVG.splits.contains { $0.accuracy(epoch) != nil } }
         let markers = epochs.count <= 60
         func plotted(_ value: Double?) -> Double? {
             guard let value, value.isFinite, abs(value) <= CurvesSVG.largestPlotted else { return nil }
@@ -41,6 +58,11 @@ struct CurvesSVG {
             guard let value, value >= 0, value <= 1 else { return nil }
             return 100 * value
         }
+        /// `split`'s `measure` ("loss" or "accuracy") per epoch.
+        func perEpoch(_ split: Split, _ measure: String, _ value: (EpochRecord) -> Double?) -> Series {
+            Series(name: "\(split.name) \(measure)", cssClass: "\(split.name)-\(measure)", color: split.color,
+                   points: CurvesSVG.thinned(epochs.map { (Double($0.epoch), value($0)) }), markers: markers)
+        }
 
         var lossSeries: [Series] = []
         if let stepsPerEpoch, !curves.steps.isEmpty {
@@ -48,22 +70,10 @@ struct CurvesSVG {
                                      points: CurvesSVG.thinned(curves.steps.map { (Double($0.step) / stepsPerEpoch, plotted($0.loss)) }),
                                      width: 1, opacity: 0.55, markers: false))
         }
-        lossSeries.append(Series(name: "train loss", cssClass: "train-loss", color: "#1f77b4",
-                                 points: CurvesSVG.thinned(epochs.map { (Double($0.epoch), plotted($0.trainLoss)) }), markers: markers))
-        if epochs.contains(where: { $0.testLoss != nil }) {
-            lossSeries.append(Series(name: "test loss", cssClass: "test-loss", color: "#d62728",
-                                     points: CurvesSVG.thinned(epochs.map { (Double($0.epoch), plotted($0.testLoss)) }), markers: markers))
-        }
         var accuracySeries: [Series] = []
-        if epochs.contains(where: { $0.trainAccuracy != nil }) {
-            accuracySeries.append(Series(name: "train accuracy", cssClass: "train-accuracy", color: "#1f77b4",
-                                         points: CurvesSVG.thinned(epochs.map { (Double($0.epoch), percent($0.trainAccuracy)) }),
-                                         markers: markers))
-        }
-        if epochs.contains(where: { $0.testAccuracy != nil }) {
-            accuracySeries.append(Series(name: "test accuracy", cssClass: "test-accuracy", color: "#d62728",
-                                         points: CurvesSVG.thinned(epochs.map { (Double($0.epoch), percent($0.testAccuracy)) }),
-                                         markers: markers))
+        for split in CurvesSVG.splits {
+            lossSeries.append(perEpoch(split, "loss") { plotted(split.loss($0)) })
+            accuracySeries.append(perEpoch(split, "accuracy") { percent(split.accuracy($0)) })
         }
 
         // Series without a single plottable point are left out, legend included.
@@ -131,6 +141,7 @@ struct CurvesSVG {
         let first = curves.epochs.first?.epoch ?? last.epoch
         var parts = [first == last.epoch ? "epoch \(first)" : "epochs \(first)–\(last.epoch)"]
         parts.append("final train loss \(CurvesSVG.short(last.trainLoss))")
+        if let validation = last.validationLoss { parts.append("validation loss \(CurvesSVG.short(validation))") }
         if let test = last.testLoss { parts.append("test loss \(CurvesSVG.short(test))") }
         if let accuracy = last.testAccuracy ?? last.trainAccuracy {
             parts.append("\(last.testAccuracy != nil ? "test" : "train") accuracy \(String(format: "%.2f", 100 * accuracy)) %")

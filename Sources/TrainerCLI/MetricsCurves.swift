@@ -1,30 +1,17 @@
 import Foundation
 import Support
+import Training
 
-/// The learning curves in a metrics file (`trainer train --metrics`): JSON Lines with one
-/// object per epoch (`epoch`, `train_loss`, `train_accuracy`, `test_loss`, `test_accuracy`;
-/// the last three may be null) and one per logged step (`step`, `epoch`, `loss`, `lr`).
-/// Lines of other shapes are ignored; a repeated epoch or step (a resumed run appends) keeps
-/// its last record. Non-finite values (written as "NaN", "Infinity") are kept as such.
+/// The learning curves in a metrics file (`trainer train --metrics`): JSON Lines of the
+/// records `MetricsLog` writes, read through the same Codable types, `EpochRecord` (one per
+/// epoch) and `StepRecord` (one per logged step). Lines of other shapes are ignored; a repeated
+/// epoch or step (a resumed run appends) keeps its last record. Non-finite values (written as
+/// "NaN", "Infinity") are kept as such.
 struct MetricsCurves {
-    struct Epoch: Equatable {
-        var epoch: Int
-        var trainLoss: Double
-        var trainAccuracy: Double?
-        var testLoss: Double?
-        var testAccuracy: Double?
-    }
-
-    struct Step: Equatable {
-        var step: Int
-        var epoch: Int
-        var loss: Double
-    }
-
     /// Sorted by epoch, one per epoch.
-    var epochs: [Epoch]
+    var epochs: [EpochRecord]
     /// Sorted by step, one per step.
-    var steps: [Step]
+    var steps: [StepRecord]
 
     /// The most bytes of metrics read (a metrics line is ~200 bytes: millions of epochs fit).
     static let maximumFileSize = 1 << 30
@@ -50,8 +37,8 @@ struct MetricsCurves {
     }
 
     init(bytes data: Data, source: String) throws {
-        var epochs: [Int: Epoch] = [:], steps: [Int: Step] = [:]
-        let decoder = JSONDecoder()
+        var epochs: [Int: EpochRecord] = [:], steps: [Int: StepRecord] = [:]
+        let decoder = MetricsLog.makeDecoder()
         let bytes = [UInt8](data)
         var lineStart = 0, lineNumber = 0
         while lineStart < bytes.count {
@@ -62,47 +49,39 @@ struct MetricsCurves {
             var line = bytes[lineStart..<lineEnd]
             if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let object: [String: JSONValue]
             do {
-                object = try decoder.decode([String: JSONValue].self, from: Data(line))
-            } catch DecodingError.typeMismatch {
-                continue  // JSON, but not an object: another shape
+                if let record = try MetricsCurves.decode(EpochRecord.self, Data(line), with: decoder),
+                   MetricsCurves.isIndex(record.epoch) {
+                    epochs[record.epoch] = record
+                } else if let record = try MetricsCurves.decode(StepRecord.self, Data(line), with: decoder),
+                          MetricsCurves.isIndex(record.step), MetricsCurves.isIndex(record.epoch) {
+                    steps[record.step] = record
+                }
             } catch {
                 if newline == nil && lineNumber > 1 { continue }  // a last line cut short
                 throw TrainerError(.data, subject: "\(source):\(lineNumber)", "is not JSON; expected the JSON Lines metrics that `trainer train --metrics` writes")
             }
-            if let record = MetricsCurves.epochRecord(object) {
-                epochs[record.epoch] = record
-            } else if let record = MetricsCurves.stepRecord(object) {
-                steps[record.step] = record
-            }
         }
         guard !epochs.isEmpty else {
-            throw TrainerError(.data, subject: source, "has no epoch records (objects with epoch and train_loss); is it a file written by `trainer train --metrics`?")
+            throw TrainerError(.data, subject: source, "has no epoch records; is it a file written by `trainer train --metrics`?")
         }
         self.epochs = epochs.values.sorted { $0.epoch < $1.epoch }
         self.steps = steps.values.sorted { $0.step < $1.step }
     }
 
-    static func epochRecord(_ object: [String: JSONValue]) -> Epoch? {
-        guard object["step"] == nil, let epoch = object["epoch"]?.index, epoch >= 1,
-              let trainLoss = object["train_loss"]?.number else { return nil }
-        func optional(_ key: String) -> Double?? {
-            switch object[key] {
-            case nil, .null?: return .some(nil)
-            case let value?: return value.number.map { .some($0) } ?? nil
-            }
+    /// `line` as a `Record`; nil if it is JSON of another shape. Throws if it is not JSON.
+    static func decode<Record: Decodable>(_ type: Record.Type, _ line: Data, with decoder: JSONDecoder) throws -> Record? {
+        do {
+            return try decoder.decode(Record.self, from: line)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw DecodingError.dataCorrupted(context)  // not JSON
+        } catch {
+            return nil  // JSON, but a missing key or a value of another type
         }
-        guard let trainAccuracy = optional("train_accuracy"), let testLoss = optional("test_loss"),
-              let testAccuracy = optional("test_accuracy") else { return nil }
-        return Epoch(epoch: epoch, trainLoss: trainLoss, trainAccuracy: trainAccuracy, testLoss: testLoss, testAccuracy: testAccuracy)
     }
 
-    static func stepRecord(_ object: [String: JSONValue]) -> Step? {
-        guard let step = object["step"]?.index, step >= 1, let epoch = object["epoch"]?.index, epoch >= 1,
-              let loss = object["loss"]?.number else { return nil }
-        return Step(step: step, epoch: epoch, loss: loss)
-    }
+    /// An epoch or step number in 1…10¹² (larger ones would overflow `stepsPerEpoch`).
+    static func isIndex(_ value: Int) -> Bool { value >= 1 && value <= maximumIndex }
 
     /// Steps per epoch, from the step records: a step s logged in (1-based) epoch e satisfies
     /// (e − 1)·S < s ≤ e·S. nil unless the records pin S down to within 5 % (they then span at
@@ -115,37 +94,5 @@ struct MetricsCurves {
         }
         guard !steps.isEmpty, high != Int.max, low <= high, Double(high - low) <= 0.05 * Double(low) else { return nil }
         return (Double(low) + Double(high)) / 2
-    }
-}
-
-/// One JSON value, as far as the metrics need it.
-enum JSONValue: Decodable, Equatable {
-    case null, bool(Bool), number(Double), string(String), other
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else { self = .other }
-    }
-
-    /// A number, including the non-finite values MetricsLog writes as strings.
-    var number: Double? {
-        switch self {
-        case .number(let value): return value
-        case .string("NaN"): return .nan
-        case .string("Infinity"): return .infinity
-        case .string("-Infinity"): return -.infinity
-        default: return nil
-        }
-    }
-
-    /// A whole number in 0…10¹², as an Int (never traps on any input).
-    var index: Int? {
-        guard case .number(let value) = self, value.rounded() == value, value >= 0,
-              value <= Double(MetricsCurves.maximumIndex) else { return nil }
-        return Int(value)
     }
 }

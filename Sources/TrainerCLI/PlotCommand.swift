@@ -8,10 +8,10 @@ struct PlotCommand: ParsableCommand {
         commandName: "plot",
         abstract: "Draw the learning curves of a metrics file (train --metrics) as an SVG.",
         discussion: """
-        Two panels, 800 × 600: loss per epoch (train and test; the logged step losses faint behind \
-        them when the steps per epoch can be inferred, with a step axis on top) and accuracy per \
-        epoch in % (train and test). A resumed run's repeated epochs keep their last record. The \
-        SVG is standalone: no scripts, fonts or images from elsewhere.
+        Two panels, 800 × 600: loss per epoch (train, validation with --validation, and test; the \
+        logged step losses faint behind them when the steps per epoch can be inferred, with a step \
+        axis on top) and accuracy per epoch in % (the same splits). A resumed run's repeated epochs \
+        keep their last record. The SVG is standalone: no scripts, fonts or images from elsewhere.
         """)
 
     @Argument(help: "The JSON Lines metrics file written by `trainer train --metrics`.")

@@ -4,7 +4,9 @@ import Support
 /// One line of the metrics file at the end of an epoch. Losses are the mean data loss (without
 /// the regulariser) over the samples; `test_*` are null when there is no test set, accuracies
 /// null for regression; `validation_*` are there with `--validation`. `seconds` is the epoch's training time, evaluation excluded.
-public struct EpochRecord: Encodable, Sendable, Equatable {
+/// `CodingKeys` are the metrics schema, both for writing (`MetricsLog`) and reading (`trainer
+/// plot`); a record from before `samples_per_second` existed reads it as 0.
+public struct EpochRecord: Codable, Sendable, Equatable {
     public var epoch: Int
     public var trainLoss: Double
     public var trainAccuracy: Double?
@@ -40,6 +42,24 @@ public struct EpochRecord: Encodable, Sendable, Equatable {
         try c.encode(seconds, forKey: .seconds)
         try c.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try c.encodeIfPresent(phases, forKey: .phases)
+    }
+}
+
+extension EpochRecord {
+    // In an extension, so that the memberwise initializer stays.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        trainLoss = try c.decode(Double.self, forKey: .trainLoss)
+        trainAccuracy = try c.decodeIfPresent(Double.self, forKey: .trainAccuracy)
+        validationLoss = try c.decodeIfPresent(Double.self, forKey: .validationLoss)
+        validationAccuracy = try c.decodeIfPresent(Double.self, forKey: .validationAccuracy)
+        testLoss = try c.decodeIfPresent(Double.self, forKey: .testLoss)
+        testAccuracy = try c.decodeIfPresent(Double.self, forKey: .testAccuracy)
+        lr = try c.decode(Double.self, forKey: .lr)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        samplesPerSecond = try c.decodeIfPresent(Double.self, forKey: .samplesPerSecond) ?? 0
+        phases = try c.decodeIfPresent(PhaseTimes.self, forKey: .phases)
     }
 }
 
@@ -80,14 +100,14 @@ extension EpochRecord {
 /// Seconds spent in each phase of the training step, summed over an epoch on this rank:
 /// gathering the batch, forward, backward (loss and gradients), the step's sum over ranks
 /// (including waiting for slower ranks), and the update (scaling, regulariser, SGD).
-public struct PhaseTimes: Encodable, Sendable, Equatable {
+public struct PhaseTimes: Codable, Sendable, Equatable {
     public var gather = 0.0, forward = 0.0, backward = 0.0, allreduce = 0.0, update = 0.0
 
     public init() {}
 }
 
 /// One line of the metrics file every `--log-every` steps: the step's global mean loss.
-public struct StepRecord: Encodable, Sendable, Equatable {
+public struct StepRecord: Codable, Sendable, Equatable {
     public var step: Int
     public var epoch: Int
     public var loss: Double
@@ -97,12 +117,32 @@ public struct StepRecord: Encodable, Sendable, Equatable {
     public var scalars: [(tag: String, value: Double)] { [("step/loss", loss), ("step/lr", lr)] }
 }
 
-/// The JSON Lines metrics file (one JSON object per line), written by rank 0 only and flushed
-/// after every line so a crash loses nothing already logged.
+/// The JSON Lines metrics file (one JSON object per line: an `EpochRecord` or a `StepRecord`),
+/// written by rank 0 only and flushed after every line so a crash loses nothing already logged.
 public final class MetricsLog {
     let handle: FileHandle
-    let encoder: JSONEncoder
+    let encoder = MetricsLog.makeEncoder()
     public let path: String
+
+    /// JSON has no NaN or infinities: the file spells them as these strings.
+    static let nonFinite = (positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+
+    /// The encoder of the file's lines: sorted keys, non-finite numbers as strings.
+    public static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        return encoder
+    }
+
+    /// The decoder of the file's lines, reading what `makeEncoder()` writes.
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFinite.positiveInfinity, negativeInfinity: nonFinite.negativeInfinity, nan: nonFinite.nan)
+        return decoder
+    }
 
     /// Creates (or truncates) `path`; `append` keeps existing lines (for resumed runs).
     public init(path: String, append: Bool = false) throws {
@@ -121,9 +161,6 @@ public final class MetricsLog {
         }
         if append { handle.seekToEndOfFile() }
         self.handle = handle
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
     }
 
     deinit { try? handle.close() }

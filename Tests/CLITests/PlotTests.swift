@@ -16,10 +16,12 @@ final class PlotTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// What the SVG holds: each panel's paths (class → points), texts, and the root's size.
+    /// What the SVG holds: each panel's paths (class → points), the paths' drawing (class → d),
+    /// texts, and the root's size.
     final class SVGSummary: NSObject, XMLParserDelegate {
         var root: [String: String] = [:]
         var panels: [String: [String: Int]] = [:]
+        var drawings: [String: String] = [:]
         var texts: [String] = []
         var scripts = 0
         private var openGroups: [String?] = []
@@ -36,6 +38,7 @@ final class PlotTests: XCTestCase {
                 let points = d.filter { $0 == "M" || $0 == "L" }.count
                 XCTAssertEqual(attributes["data-points"].flatMap(Int.init), points, "data-points of \(attributes["class"] ?? "?")")
                 panels[panel, default: [:]][attributes["class"] ?? "?"] = points
+                drawings[attributes["class"] ?? "?"] = d
             case "text", "title": text = ""
             case "script", "image", "foreignObject", "use": scripts += 1
             default: break
@@ -65,11 +68,14 @@ final class PlotTests: XCTestCase {
         return summary
     }
 
-    /// Trains mlp:8:relu on xor (13 steps per epoch) with a step record every 2 steps.
-    func trainedMetrics(epochs: Int, name: String = "metrics.jsonl", model: String = "mlp:8:relu", data: String = "xor") throws -> String {
+    /// Trains mlp:8:relu on xor (13 steps per epoch) with a step record every 2 steps (and
+    /// `--validation N` when given).
+    func trainedMetrics(epochs: Int, name: String = "metrics.jsonl", model: String = "mlp:8:relu", data: String = "xor",
+                        validation: Int? = nil) throws -> String {
         let metrics = directory + "/" + name
         let outcome = try TrainerProcess.run(["train", "--data", data, "--model", model, "--epochs", String(epochs),
-                                              "--batch-size", "16", "--lr", "0.5", "--metrics", metrics, "--log-every", "2", "--quiet"])
+                                              "--batch-size", "16", "--lr", "0.5", "--metrics", metrics, "--log-every", "2", "--quiet"]
+                                             + (validation.map { ["--validation", String($0)] } ?? []))
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         return metrics
     }
@@ -92,6 +98,35 @@ final class PlotTests: XCTestCase {
             XCTAssertTrue(summary.texts.contains(label), "\(label) in \(summary.texts)")
         }
         XCTAssertTrue(summary.texts.contains("100"), "accuracy ticks in %")
+        XCTAssertNil(summary.panels["loss-panel"]?["validation-loss"], "no --validation, no validation curve")
+        XCTAssertNil(summary.panels["accuracy-panel"]?["validation-accuracy"])
+        XCTAssertFalse(summary.texts.contains { $0.contains("validation") }, "nor a legend entry: \(summary.texts)")
+    }
+
+    /// A run with `--validation`: validation loss and accuracy per epoch, in each panel's legend
+    /// between train and test; the subtitle has the last validation loss of the metrics.
+    func testPlotOfARunWithValidation() throws {
+        let metrics = try trainedMetrics(epochs: 4, name: "validation.jsonl", validation: 40)
+        let svg = directory + "/validation.svg"
+        let outcome = try TrainerProcess.run(["plot", metrics, "-o", svg])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let summary = try parse(svg)
+        for split in ["train", "validation", "test"] {
+            XCTAssertEqual(summary.panels["loss-panel"]?["\(split)-loss"], 4, split)
+            XCTAssertEqual(summary.panels["accuracy-panel"]?["\(split)-accuracy"], 4, split)
+        }
+        XCTAssertNotEqual(summary.drawings["validation-loss"], summary.drawings["test-loss"])
+        XCTAssertNotEqual(summary.drawings["validation-loss"], summary.drawings["train-loss"])
+        for measure in ["loss", "accuracy"] {
+            let legend = try XCTUnwrap(summary.texts.firstIndex(of: "train \(measure)"), "\(summary.texts)")
+            XCTAssertEqual(Array(summary.texts[legend...].prefix(3)), ["train \(measure)", "validation \(measure)", "test \(measure)"])
+        }
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+        let last = try XCTUnwrap(lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .last { $0["validation_loss"] != nil })
+        let validationLoss = try XCTUnwrap(last["validation_loss"] as? Double)
+        XCTAssertTrue(summary.texts.contains { $0.contains("validation loss \(String(format: "%.4g", validationLoss))") },
+                      "\(validationLoss) in \(summary.texts)")
     }
 
     func testResumedRunKeepsTheLastRecordOfAnEpoch() throws {
@@ -115,6 +150,7 @@ final class PlotTests: XCTestCase {
         XCTAssertNil(summary.panels["loss-panel"]?["test-loss"])
         XCTAssertNil(summary.panels["loss-panel"]?["step-loss"])
         XCTAssertEqual(summary.panels["accuracy-panel"]?["train-accuracy"], 4)
+        XCTAssertNil(summary.panels["loss-panel"]?["validation-loss"])
     }
 
     func testRegressionHasNoAccuracyCurve() throws {
@@ -132,7 +168,7 @@ final class PlotTests: XCTestCase {
     func testRendersInChromium() throws {
         let chromium = "/usr/bin/chromium"
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: chromium), "no \(chromium) (apt-get install chromium)")
-        let metrics = try trainedMetrics(epochs: 4)
+        let metrics = try trainedMetrics(epochs: 4, validation: 40)
         let svg = directory + "/render.svg", png = directory + "/render.png"
         XCTAssertEqual(try TrainerProcess.run(["plot", metrics, "-o", svg]).status, 0)
         let outcome = try ProcessRunner.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(directory)/profile",
