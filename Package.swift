@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "trainer", targets: ["TrainerCLI"]),
         .executable(name: "step-benchmark", targets: ["StepBenchmark"]),
+        .executable(name: "sum-benchmark", targets: ["SumBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +64,8 @@ let package = Package(
             "Support", "KernelCore", "Models", "Data", "Communication", "Training",
             .product(name: "Logging", package: "swift-log"),
         ], path: "bench/StepBenchmark"),
+        // bench/alphabeta: the time of one sum over MPI ranks, for each way of summing.
+        .executableTarget(name: "SumBenchmark", dependencies: ["Support", "Communication"], path: "bench/SumBenchmark"),
 
         // One test target per box; they share scratch directories, the process runner for the
         // tests that run `trainer` and `mpirun` as a user would, the TrainerError assertion and

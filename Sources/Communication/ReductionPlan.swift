@@ -72,6 +72,8 @@ public struct ReductionPlan: Sendable, Equatable, CustomStringConvertible {
     public let shardedUpdate: Bool
     /// The order of every sum.
     public let tree: ReductionTree
+    /// How messages run whatever the size (`pinning(_:)`, for measuring each); nil: by the model.
+    public private(set) var pinnedMessages: Messages? = nil
 
     /// The plan for `placement`; `shardsUpdate`: the update would be sharded where ranks share
     /// memory (`ReductionPlan.shardsUpdate`), which only an exact sum in one block does.
@@ -126,10 +128,19 @@ public struct ReductionPlan: Sendable, Equatable, CustomStringConvertible {
         case .alone, .threads, .sharedWindow: return .none
         case .mpiAllreduce: return .allreduce
         case .hierarchical, .pointToPoint:
+            if let pinnedMessages { return pinnedMessages }
             let bytes = Double(4 * count), model = LinkModel.measured
             return model.doublingSeconds(blocks: blocks, bytes: bytes) <= model.halvingSeconds(blocks: blocks, bytes: bytes)
                 ? .doubling : .halving
         }
+    }
+
+    /// This plan with its messages between blocks run by `messages` (halving or doubling) whatever
+    /// a sum's size: the same bits, for measuring each (bench/alphabeta).
+    public func pinning(_ messages: Messages) -> ReductionPlan {
+        var plan = self
+        plan.pinnedMessages = messages
+        return plan
     }
 
     /// Whether ranks that share memory should keep one copy of the parameters and the optimizer's
