@@ -41,8 +41,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "With --validation and --checkpoint-dir: a `best` file in --checkpoint-dir names the epoch-end checkpoint of the lowest validation loss so far; --keep never deletes it (evaluate or resume it as DIR/best).")
     var keepBest = false
 
-    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate, schedule and warmup, optimizer (momentum, --nesterov, weight decay), regularisation, gradient compression and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
+    @Option(help: resumeHelp)
     var resume: String?
+
+    /// `--resume`'s help: what must match the checkpoint and what may change, as `RunSettings` says.
+    static var resumeHelp: ArgumentHelp {
+        ArgumentHelp("Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. "
+                     + "\(RunSettings.listed(RunSettings.resumeMustMatch.map(\.name))) must be those of the checkpoint; "
+                     + "\(RunSettings.listed(RunSettings.resumeMayChange)) may change.")
+    }
 
     @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: the cores this process may run on — its CPU affinity, as taskset, cgroups or Slurm's --cpus-per-task leave it — in local mode; under mpirun, those cores / the ranks on the node that share them, at least 1)")
     var threads: Int?

@@ -194,6 +194,18 @@ public enum RunSettings {
         .derived("the parameter count", key: nil, resume: false) { String($0.architecture.parameterCount) },
     ]
 
+    /// The settings a resumed run must share with its checkpoint (`checkResumable` compares them).
+    public static let resumeMustMatch = all.filter { $0.resumeMustMatch && $0.key != nil }
+
+    /// What a resumed run may change: the table's flags that need not match, and what is not in it.
+    public static let resumeMayChange = all.filter { $0.isFlag && !$0.resumeMustMatch }.map(\.name)
+        + ["the checkpoint policy", "metrics", "threads"]
+
+    /// `names` as a list in a sentence: "a, b and c".
+    public static func listed(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+
     /// The setting recorded under metadata `key`.
     public static func recorded(_ key: String) -> RunSetting? { all.first { $0.key == key } }
 

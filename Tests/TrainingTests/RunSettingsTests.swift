@@ -93,6 +93,13 @@ final class RunSettingsTests: XCTestCase {
         XCTAssertEqual(RunSettings.flag("--nesterov").flagKind, .boolean)
     }
 
+    /// Every setting a resume must match is recorded in checkpoints, so `checkResumable` compares it.
+    func testEverySettingAResumeMustMatchIsRecorded() {
+        for setting in RunSettings.all where setting.resumeMustMatch { XCTAssertNotNil(setting.key, setting.name) }
+        XCTAssertEqual(RunSettings.resumeMustMatch.map(\.name), RunSettings.all.filter(\.resumeMustMatch).map(\.name))
+        XCTAssertEqual(RunSettings.listed(["a", "b", "c"]), "a, b and c")
+    }
+
     /// What `RankAgreement.verify` throws on each of 2 threads whose configurations `edit` makes.
     func verifyOnTwoThreads(_ edit: @escaping @Sendable (inout TrainingConfiguration, _ rank: Int) -> Void) throws -> [TrainerError?] {
         let base = try configuration(nesterov: false)
