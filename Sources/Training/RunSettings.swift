@@ -67,6 +67,12 @@ public struct RunSetting: Sendable {
     /// The value as given (nil: not given), before any data is loaded.
     public func givenValue(_ configuration: TrainingConfiguration) -> String? { given(configuration) }
 
+    /// Throws `.usage` naming the flag and `text` if `text` is out of its limits.
+    public func check(_ text: String) throws {
+        guard let limits, !limits.admit(text) else { return }
+        throw TrainerError(.usage, subject: "\(name) \(text)", limits.rule)
+    }
+
     /// Its value as a checkpoint's `metadata` records it.
     public func recorded(in metadata: [String: String]) -> String? { key.flatMap { metadata[$0] } ?? whenMissing }
 
@@ -218,8 +224,7 @@ public enum RunSettings {
     /// Throws `.usage` naming the flag and its value if a given value is out of its limits.
     public static func validate(_ configuration: TrainingConfiguration) throws {
         for setting in all {
-            guard let limits = setting.limits, let text = setting.given(configuration), !limits.admit(text) else { continue }
-            throw TrainerError(.usage, subject: "\(setting.name) \(text)", limits.rule)
+            if let text = setting.given(configuration) { try setting.check(text) }
         }
     }
 

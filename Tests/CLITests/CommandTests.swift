@@ -52,6 +52,22 @@ final class CommandTests: XCTestCase {
         }
     }
 
+    /// gradcheck takes train's own declarations of --model, --l1, --l2 and --seed (its defaults
+    /// its own), and no flag of train's it cannot use.
+    func testGradcheckSharesTrainsModelFlags() throws {
+        let train = try declaredFlags(of: "train"), gradcheck = try declaredFlags(of: "gradcheck")
+        XCTAssertEqual(Set(gradcheck.keys), ["model", "l1", "l2", "seed", "inputs", "classes", "rows"])
+        for name in ["model", "l1", "l2"] {
+            for field in ["abstract", "discussion", "valueName", "parsingStrategy"] {
+                XCTAssertEqual(gradcheck[name]?[field] as? String, train[name]?[field] as? String, "--\(name) \(field)")
+            }
+        }
+        XCTAssertEqual(gradcheck["model"]?["defaultValue"] as? String, "mlp:8-4:relu")
+        XCTAssertEqual(train["model"]?["defaultValue"] as? String, "mlp:256-128:relu")
+        XCTAssertEqual(gradcheck["seed"]?["defaultValue"] as? String, "1")
+        XCTAssertEqual(gradcheck["seed"]?["parsingStrategy"] as? String, train["seed"]?["parsingStrategy"] as? String)
+    }
+
     /// On a CPU with AVX2 the trainer never runs OpenBLAS's generic SSE3 kernels (which it picks
     /// for CPUs newer than itself): it starts itself again with OPENBLAS_CORETYPE (`BLASKernels`).
     func testTrainingRunsOpenBLASKernelsForThisCPU() throws {
