@@ -23,52 +23,14 @@ struct ConfigFile {
     /// The flag words of the command line, after `train`.
     let commandLine: [String]
 
-    /// What a flag's value is, as a TOML type.
-    enum Kind: Equatable {
-        case integer, real, boolean, text
-
-        var toml: String {
-            switch self {
-            case .integer: return "an integer"
-            case .real: return "a number"
-            case .boolean: return "true or false"
-            case .text: return "a string"
-            }
-        }
-    }
+    /// What a flag's value is, as a TOML type: integer, real (integer or float), boolean, text (string).
+    typealias Kind = RunSetting.ValueKind
 
     /// Every flag of `trainer train` but `--config` and `--print-config`, by name, with its kind:
-    /// read off the command's own declarations (their property names become the flag names, as
-    /// swift-argument-parser makes them), so that a new flag is a config key with no more code.
-    static let kinds: [String: Kind] = {
-        var kinds: [String: Kind] = [:]
-        for declarations in [Mirror(reflecting: TrainCommand()), Mirror(reflecting: TrainOptions())] {
-            for child in declarations.children {
-                guard let label = child.label, label.hasPrefix("_") else { continue }
-                let type = String(describing: Swift.type(of: child.value))
-                let name = flagName(String(label.dropFirst()))
-                if type.hasPrefix("Flag<") {
-                    kinds[name] = .boolean
-                } else if type.hasPrefix("Option<") {
-                    let value = type.replacingOccurrences(of: "Optional<", with: "").replacingOccurrences(of: ">", with: "")
-                        .replacingOccurrences(of: "Option<", with: "")
-                    kinds[name] = ["Int", "UInt64"].contains(value) ? .integer : value == "Double" ? .real : .text
-                }
-            }
-        }
-        kinds["config"] = nil
-        kinds["print-config"] = nil
-        return kinds
-    }()
-
-    /// `checkpointDir` → `checkpoint-dir`: swift-argument-parser's long name of a property.
-    static func flagName(_ property: String) -> String {
-        var name = ""
-        for character in property {
-            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
-        }
-        return name
-    }
+    /// the run settings' as `RunSettings.all` declares them, the others' as `TrainCommand.otherFlags`.
+    static let kinds: [String: Kind] = Dictionary(uniqueKeysWithValues:
+        RunSettings.all.compactMap { setting in setting.flagKind.map { (String(setting.name.dropFirst(2)), $0) } }
+        + TrainCommand.otherFlags.map { ($0.name, $0.kind) })
 
     /// If `arguments` (the process's, without its name) run `trainer train` with `--config FILE`,
     /// puts FILE's settings as flags right after `train` (before the command line's own) and
@@ -188,7 +150,7 @@ struct ConfigFile {
         var texts: [String: String] = [:]
         for setting in RunSettings.all where setting.isFlag {
             let name = String(setting.name.dropFirst(2))
-            guard kinds[name] != nil, let text = value(setting) else { continue }
+            guard let text = value(setting) else { continue }
             texts[setting.name] = text
             // Not given, or not applying: a replay must not pass it.
             if text == setting.unsetText { continue }
@@ -196,5 +158,17 @@ struct ConfigFile {
             settings.append((name, text))
         }
         return settings
+    }
+}
+
+extension RunSetting.ValueKind {
+    /// The TOML type a config file gives it, for messages.
+    var toml: String {
+        switch self {
+        case .integer: return "an integer"
+        case .real: return "a number"
+        case .boolean: return "true or false"
+        case .text: return "a string"
+        }
     }
 }

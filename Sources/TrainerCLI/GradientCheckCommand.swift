@@ -15,8 +15,7 @@ struct GradientCheckCommand: ParsableCommand {
         not below 1e-6.
         """)
 
-    @Option(help: "The model spec, as for `trainer train --model`.")
-    var model = "mlp:8-4:relu"
+    @OptionGroup var modelOptions: ModelOptions<GradientCheckCommand>
 
     @Option(help: "Input features of the random batch.")
     var inputs = 4
@@ -27,28 +26,37 @@ struct GradientCheckCommand: ParsableCommand {
     @Option(help: "Rows in the batch.")
     var rows = 6
 
-    @Option(help: "L1 strength λ₁.")
-    var l1 = 0.0
+    /// The batch's shape in range, and a model small enough to check (`--model`, `--l1` and
+    /// `--l2` are `ModelOptions`' to check).
+    func validate() throws {
+        for (flag, value) in [("--inputs", inputs), ("--classes", classes), ("--rows", rows)] where !(1...4096).contains(value) {
+            throw ValidationError("\(flag) \(value): must be a whole number from 1 to 4096")
+        }
+        let (spec, architecture) = try checkedModel()
+        guard architecture.parameterCount <= 200_000 else {
+            throw ValidationError("--model \(spec): has \(architecture.parameterCount) parameters; the check does 4 passes per parameter, keep it under 200000")
+        }
+    }
 
-    @Option(help: "L2 strength λ₂.")
-    var l2 = 0.0
+    /// The model spec and its architecture for the random batch.
+    func checkedModel() throws -> (ModelSpec, Architecture) {
+        do {
+            let spec = try modelOptions.spec()
+            return (spec, try spec.architecture(inputCount: inputs, classes: labelClasses(spec)))
+        } catch let error as TrainerError {
+            throw ValidationError(error.message)
+        }
+    }
 
-    @Option(help: "Seed of the random parameters and batch.")
-    var seed: UInt64 = 1
+    /// The classes of the random labels: nil for a regression loss.
+    func labelClasses(_ spec: ModelSpec) -> Int? {
+        spec.loss.isClassification ? (spec.loss.usesSingleScore ? 2 : max(classes, 2)) : nil
+    }
 
     func run() throws {
-        let spec = try ModelSpec(parsing: model, flag: "--model")
-        for (flag, value) in [("--inputs", inputs), ("--classes", classes), ("--rows", rows)] where !(1...4096).contains(value) {
-            throw TrainerError(.usage, subject: "\(flag) \(value)", "must be a whole number from 1 to 4096")
-        }
-        guard l1 >= 0, l1.isFinite, l2 >= 0, l2.isFinite else {
-            throw TrainerError(.usage, subject: "--l1/--l2", "must be numbers ≥ 0")
-        }
-        let labelClasses: Int? = spec.loss.isClassification ? (spec.loss.usesSingleScore ? 2 : max(classes, 2)) : nil
-        let network = Network<Double>(try spec.architecture(inputCount: inputs, classes: labelClasses), batchCapacity: rows)
-        guard network.parameterCount <= 200_000 else {
-            throw TrainerError(.usage, subject: "--model \(spec)", "has \(network.parameterCount) parameters; the check does 4 passes per parameter, keep it under 200000")
-        }
+        let (spec, architecture) = try checkedModel()
+        let network = Network<Double>(architecture, batchCapacity: rows)
+        let seed = modelOptions.seed, labelClasses = labelClasses(spec)
         Initialization.randomize(network, seed: seed, standardDeviation: 0.5)
         var random = PortableRandom(seed: seed, stream: .syntheticTrain)
         let x = (0..<rows * inputs).map { _ in random.nextGaussian() }
@@ -56,10 +64,16 @@ struct GradientCheckCommand: ParsableCommand {
         let result = x.withUnsafeBufferPointer { xs in
             y.withUnsafeBufferPointer { ys in
                 network.checkGradient(xs.baseAddress!, labels: ys.baseAddress!, rows: rows,
-                                      regularization: Regularization(l1: l1, l2: l2))
+                                      regularization: modelOptions.regularization)
             }
         }
         print("\(spec): max relative error \(result.maxRelativeError) over \(result.checkedCount) parameters (worst at \(result.worstIndex): analytic \(result.analytic), numerical \(result.numerical))")
         if !(result.maxRelativeError < 1e-6) { throw ExitCode(1) }
     }
+}
+
+extension GradientCheckCommand: ModelDefaults {
+    static let model = "mlp:8-4:relu"
+    static let seed: UInt64 = 1
+    static let seedDraws = "the random parameters and batch"
 }

@@ -41,8 +41,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "With --validation and --checkpoint-dir: a `best` file in --checkpoint-dir names the epoch-end checkpoint of the lowest validation loss so far; --keep never deletes it (evaluate or resume it as DIR/best).")
     var keepBest = false
 
-    @Option(help: "Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. The model, data, batch size, learning rate, schedule and warmup, optimizer (momentum, --nesterov, weight decay), regularisation, gradient compression and seed must be those of the checkpoint; --epochs, the checkpoint policy, metrics and threads may change.")
+    @Option(help: resumeHelp)
     var resume: String?
+
+    /// `--resume`'s help: what must match the checkpoint and what may change, as `RunSettings` says.
+    static var resumeHelp: ArgumentHelp {
+        ArgumentHelp("Resume from `latest` (in --checkpoint-dir), `auto` (latest if there is one, else start afresh), a checkpoint file, or a checkpoint directory. "
+                     + "\(RunSettings.listed(RunSettings.resumeMustMatch.map(\.name))) must be those of the checkpoint; "
+                     + "\(RunSettings.listed(RunSettings.resumeMayChange)) may change.")
+    }
 
     @Option(help: "Local mode: worker threads, each training its share of every batch like a rank, with one BLAS thread. Under mpirun: BLAS threads per rank. (default: the cores this process may run on — its CPU affinity, as taskset, cgroups or Slurm's --cpus-per-task leave it — in local mode; under mpirun, those cores / the ranks on the node that share them, at least 1)")
     var threads: Int?
@@ -133,16 +140,30 @@ struct TrainCommand: ParsableCommand {
     /// The run's settings and the other flags given, as a `--config` file.
     func effectiveConfiguration() throws -> String {
         let configuration = try options.configuration()
-        var settings = ConfigFile.runSettings { $0.givenValue(configuration) }
-        let others: [(String, String?)] = [
-            ("metrics", metrics), ("tensorboard", tensorboard), ("log-every", String(logEvery)), ("checkpoint-dir", checkpointDir),
-            ("checkpoint-every", String(checkpointEvery)), ("keep", String(keep)), ("keep-best", String(keepBest)),
-            ("resume", resume), ("threads", threads.map(String.init)), ("timeout", String(timeout)), ("mpi", mpi.rawValue),
-            ("mpi-wait", mpiWait.rawValue), ("profile", String(profile)), ("quiet", String(quiet)),
-        ]
-        settings += others.compactMap { name, value in value.map { (name, $0) } }
+        let settings = ConfigFile.runSettings { $0.givenValue(configuration) }
+            + Self.otherFlags.compactMap { flag in flag.value(self).map { (flag.name, $0) } }
         return ConfigFile.render(settings, comment: ["trainer train --print-config: run it again with trainer train --config FILE"])
     }
+
+    /// The flags declared above that are not run settings (`RunSettings.all` declares those, and
+    /// `--config` and `--print-config`, which are not settings): each with the kind of its value
+    /// and its value as `--print-config` writes it (nil: not given) — what a config file knows of them.
+    static let otherFlags: [(name: String, kind: RunSetting.ValueKind, value: @Sendable (TrainCommand) -> String?)] = [
+        ("metrics", .text, { $0.metrics }),
+        ("tensorboard", .text, { $0.tensorboard }),
+        ("log-every", .integer, { String($0.logEvery) }),
+        ("checkpoint-dir", .text, { $0.checkpointDir }),
+        ("checkpoint-every", .integer, { String($0.checkpointEvery) }),
+        ("keep", .integer, { String($0.keep) }),
+        ("keep-best", .boolean, { String($0.keepBest) }),
+        ("resume", .text, { $0.resume }),
+        ("threads", .integer, { $0.threads.map(String.init) }),
+        ("timeout", .real, { String($0.timeout) }),
+        ("mpi", .text, { $0.mpi.rawValue }),
+        ("mpi-wait", .text, { $0.mpiWait.rawValue }),
+        ("profile", .boolean, { String($0.profile) }),
+        ("quiet", .boolean, { String($0.quiet) }),
+    ]
 
     /// Local mode: `workers` threads act as ranks of one process (see `ThreadGroup`), sharing
     /// one copy of the data. An error only one thread meets ends the process, as MPI_Abort would.

@@ -17,9 +17,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Test data, same forms as --data. (default: the test split of --data; none for csv:)")
     var testData: String?
 
-    @Option(help: ArgumentHelp("The model: linear | perceptron | multiperceptron | svm | softmax | logistic | mlp:WIDTHS[:ACTIVATION[:LOSS]], optionally prefixed by polyD+.",
-                               discussion: "e.g. mlp:256-128:relu (softmax cross-entropy head), mlp:16:tanh:mse, poly2+logistic."))
-    var model = "mlp:256-128:relu"
+    @OptionGroup var modelOptions: ModelOptions<TrainOptions>
 
     @Option(parsing: .unconditional, help: "Epochs to train.")
     var epochs = 10
@@ -53,18 +51,9 @@ struct TrainOptions: ParsableArguments {
     @Flag(help: "Nesterov momentum (PyTorch's SGD nesterov=True): θ ← θ − η·(g + μ·v). Needs --momentum > 0.")
     var nesterov = false
 
-    @Option(parsing: .unconditional, help: "L1 strength λ₁ (weights only, biases exempt).")
-    var l1 = 0.0
-
-    @Option(parsing: .unconditional, help: "L2 strength λ₂, penalty λ₂/2·‖W‖² (weights only, biases exempt).")
-    var l2 = 0.0
-
     @Option(help: ArgumentHelp("What the step's sum sends: none (exact Float32) | bf16 (bfloat16 both ways, half the bytes) | powersgd:R (PowerSGD: each large weight gradient as rank-R factors).",
                                discussion: "bf16 and powersgd keep what their compression left out and add it to the next step (error feedback); their state is in the checkpoint, so resume with as many ranks. Not exact: N ranks still compute what N threads do, but not what one does."))
     var gradCompression = "none"
-
-    @Option(parsing: .unconditional, help: "Random seed: parameter initialisation, epoch order and synthetic data.")
-    var seed: UInt64 = 0
 
     @Option(parsing: .unconditional, help: "Hold out this many training samples, chosen by --seed, as a validation set: never trained on, its loss and accuracy reported after every epoch (select on validation, report test).")
     var validation = 0
@@ -82,7 +71,7 @@ struct TrainOptions: ParsableArguments {
         var c = TrainingConfiguration()
         c.data = try DataSource(parsing: data, flag: "--data")
         c.testData = try testData.map { try DataSource(parsing: $0, flag: "--test-data") }
-        c.model = try ModelSpec(parsing: model, flag: "--model")
+        c.model = try modelOptions.spec()
         c.epochs = epochs
         c.batchSize = batchSize
         c.microBatch = microBatch
@@ -101,12 +90,18 @@ struct TrainOptions: ParsableArguments {
             throw TrainerError(.usage, subject: "--weight-decay \(weightDecay)",
                                "needs --optimizer adamw (with \(optimizer), use --l2, which is part of the objective)")
         }
-        c.regularization = Regularization(l1: l1, l2: l2)
-        c.seed = seed
+        c.regularization = modelOptions.regularization
+        c.seed = modelOptions.seed
         c.gradCompression = try GradientCompression(parsing: gradCompression)
         c.classes = classes
         c.validation = validation
         try RunSettings.validate(c)
         return c
     }
+}
+
+extension TrainOptions: ModelDefaults {
+    static let model = "mlp:256-128:relu"
+    static let seed: UInt64 = 0
+    static let seedDraws = "parameter initialisation, epoch order and synthetic data"
 }

@@ -212,15 +212,14 @@ extension ModelCheckpoint.Loaded {
     /// rank resumes its own state).
     public func checkResumable(by configuration: TrainingConfiguration, data: PreparedData, source: String,
                                worldSize: Int) throws {
-        let differences = RunSettings.all.compactMap { setting -> String? in
-            guard setting.resumeMustMatch, setting.key != nil else { return nil }
+        let differences = RunSettings.resumeMustMatch.compactMap { setting -> String? in
             let saved = setting.recorded(in: metadata) ?? "missing"
             let current = setting.value(of: configuration, data: data)
             return saved == current ? nil : "\(setting.name) is \(saved) in the checkpoint but \(current) now"
         }
         guard differences.isEmpty else {
             throw TrainerError(.usage, subject: "--resume \(source)",
-                               differences.joined(separator: "; ") + " (only --epochs, the checkpoint policy, metrics and threads may change on resume)")
+                               differences.joined(separator: "; ") + " (only \(RunSettings.listed(RunSettings.resumeMayChange)) may change on resume)")
         }
         if configuration.gradCompression != .none, carried.perRank.count != worldSize {
             throw TrainerError(.usage, subject: "--resume \(source)",

@@ -56,7 +56,7 @@ public enum RankAgreement {
             }.sorted(by: ascending)
             return "\(settings[i].name) is \(seen[0]) on some ranks and \(seen[1]) on others"
         }
-        let isData = differing.allSatisfy { !settings[$0].isFlag }
+        let isData = differing.allSatisfy { settings[$0].source == .data }
         throw AgreedFailure(error: TrainerError(isData ? .data : .usage, subject: "ranks disagree",
                                                 described.joined(separator: "; ") + " (start every rank with the same flags and data)"),
                             printsHere: communicator.isRoot)

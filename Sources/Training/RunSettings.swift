@@ -10,6 +10,8 @@ import Support
 public struct RunSetting: Sendable {
     /// How users name it: the flag (`--lr`), or what it is (`the training data's CRC-32`).
     public let name: String
+    /// Where its value comes from: its flag, several flags together, or the data and model.
+    public let source: Source
     /// Its key in a checkpoint's metadata; nil when checkpoints do not record it.
     public let key: String?
     /// Every rank must run with the same value (checked before the first step).
@@ -33,8 +35,29 @@ public struct RunSetting: Sendable {
     /// The run's value, canonical text: the metadata value, what ranks compare, what a resume matches.
     let value: @Sendable (TrainingConfiguration, PreparedData) -> String
 
-    /// Whether it is a flag (else a property of the data or model that ranks or a resume compare).
-    public var isFlag: Bool { name.hasPrefix("--") }
+    /// Where a setting's value comes from.
+    public enum Source: Sendable, Equatable {
+        /// The flag `name`, whose values are of this kind.
+        case flag(ValueKind)
+        /// What several flags imply together (`name` says which); no flag of its own.
+        case flags
+        /// A property of the loaded data or of the model built for it.
+        case data
+    }
+
+    /// What a flag's value is: a whole number, a real number, on/off (present or not), or text.
+    public enum ValueKind: Sendable, Equatable {
+        case integer, real, boolean, text
+    }
+
+    /// Whether it is a flag (else what flags imply, or a property of the data or model).
+    public var isFlag: Bool { flagKind != nil }
+
+    /// The kind of its flag's value; nil when it is not a flag.
+    public var flagKind: ValueKind? {
+        if case .flag(let kind) = source { return kind }
+        return nil
+    }
 
     /// The run's value of this setting, as text.
     public func value(of configuration: TrainingConfiguration, data: PreparedData) -> String {
@@ -44,15 +67,28 @@ public struct RunSetting: Sendable {
     /// The value as given (nil: not given), before any data is loaded.
     public func givenValue(_ configuration: TrainingConfiguration) -> String? { given(configuration) }
 
+    /// Throws `.usage` naming the flag and `text` if `text` is out of its limits.
+    public func check(_ text: String) throws {
+        guard let limits, !limits.admit(text) else { return }
+        throw TrainerError(.usage, subject: "\(name) \(text)", limits.rule)
+    }
+
     /// Its value as a checkpoint's `metadata` records it.
     public func recorded(in metadata: [String: String]) -> String? { key.flatMap { metadata[$0] } ?? whenMissing }
 
-    /// A flag whose value is `text(configuration)`.
-    static func flag(_ name: String, key: String?, agree: Bool = true, resume: Bool = true, limits: Limits? = nil,
-                     whenMissing: String? = nil,
+    /// A flag taking values of `kind`, whose value is `text(configuration)`.
+    static func flag(_ name: String, _ kind: ValueKind, key: String?, agree: Bool = true, resume: Bool = true,
+                     limits: Limits? = nil, whenMissing: String? = nil,
                      _ text: @escaping @Sendable (TrainingConfiguration) -> String) -> RunSetting {
-        RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
+        RunSetting(name: name, source: .flag(kind), key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
                    whenMissing: whenMissing, given: text, value: { c, _ in text(c) })
+    }
+
+    /// What several flags imply together, `text(configuration)`; `name` says what and which flags.
+    static func implied(_ name: String, key: String?, agree: Bool = true, resume: Bool = true,
+                        _ text: @escaping @Sendable (TrainingConfiguration) -> String) -> RunSetting {
+        RunSetting(name: name, source: .flags, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: nil,
+                   whenMissing: nil, given: { _ in nil }, value: { c, _ in text(c) })
     }
 
     /// This setting, whose value reads `text` when its flag was not given.
@@ -72,7 +108,7 @@ public struct RunSetting: Sendable {
     /// A property of the loaded data or the model built for it.
     static func derived(_ name: String, key: String?, agree: Bool = true, resume: Bool = true, limits: Limits? = nil,
                         _ text: @escaping @Sendable (PreparedData) -> String) -> RunSetting {
-        RunSetting(name: name, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
+        RunSetting(name: name, source: .data, key: key, ranksMustAgree: agree, resumeMustMatch: resume, limits: limits,
                    whenMissing: nil, given: { _ in nil }, value: { _, data in text(data) })
     }
 
@@ -115,36 +151,42 @@ public enum RunSettings {
     public static let classesLimits = RunSetting.Limits.whole(1...(1 << 20))
 
     /// Every setting, in the order `inspect` prints them. Anything not here — the checkpoint
-    /// policy, metrics, threads, how a rank waits — may differ between ranks and change on resume.
+    /// policy (but for a compressed sum), metrics, threads, how a rank waits — may differ between
+    /// ranks and change on resume.
     public static let all: [RunSetting] = [
-        .flag("--model", key: "model") { $0.model.description },
-        .flag("--data", key: "data") { $0.data.description },
-        .flag("--test-data", key: "test_data") { $0.testData?.description ?? "default" }.unset("default"),
-        RunSetting(name: "--classes", key: "classes", ranksMustAgree: true, resumeMustMatch: true, limits: classesLimits,
-                   whenMissing: nil, given: { $0.classes.map(String.init) }, value: { _, data in data.classes.map(String.init) ?? "none" })
+        .flag("--model", .text, key: "model") { $0.model.description },
+        .flag("--data", .text, key: "data") { $0.data.description },
+        .flag("--test-data", .text, key: "test_data") { $0.testData?.description ?? "default" }.unset("default"),
+        RunSetting(name: "--classes", source: .flag(.integer), key: "classes", ranksMustAgree: true, resumeMustMatch: true,
+                   limits: classesLimits, whenMissing: nil, given: { $0.classes.map(String.init) },
+                   value: { _, data in data.classes.map(String.init) ?? "none" })
             .unset("none"),
-        .flag("--epochs", key: "epochs", resume: false, limits: .whole(0...1_000_000)) { String($0.epochs) },
-        .flag("--batch-size", key: "batch_size", limits: batchSizeLimits) { String($0.batchSize) },
-        .flag("--micro-batch", key: "micro_batch", limits: .whole(0...(1 << 24)), whenMissing: "0") { String($0.microBatch) },
-        .flag("--lr", key: "lr", limits: .positive) { String($0.learningRate) },
-        .flag("--lr-schedule", key: "lr_schedule") { $0.schedule.description },
-        .flag("--warmup", key: "warmup", limits: .whole(0...(1 << 40)), whenMissing: "0") { String($0.warmup) },
-        .flag("--optimizer", key: "optimizer", whenMissing: "sgd") { $0.optimizer.rawValue },
-        RunSetting(name: "--weight-decay", key: "weight_decay", ranksMustAgree: true, resumeMustMatch: true, limits: .nonNegative,
-                   whenMissing: "0.0", given: { $0.optimizer == .adamw ? String($0.effectiveWeightDecay) : $0.weightDecay.map { String($0) } },
+        .flag("--epochs", .integer, key: "epochs", resume: false, limits: .whole(0...1_000_000)) { String($0.epochs) },
+        .flag("--batch-size", .integer, key: "batch_size", limits: batchSizeLimits) { String($0.batchSize) },
+        .flag("--micro-batch", .integer, key: "micro_batch", limits: .whole(0...(1 << 24)), whenMissing: "0") { String($0.microBatch) },
+        .flag("--lr", .real, key: "lr", limits: .positive) { String($0.learningRate) },
+        .flag("--lr-schedule", .text, key: "lr_schedule") { $0.schedule.description },
+        .flag("--warmup", .integer, key: "warmup", limits: .whole(0...(1 << 40)), whenMissing: "0") { String($0.warmup) },
+        .flag("--optimizer", .text, key: "optimizer", whenMissing: "sgd") { $0.optimizer.rawValue },
+        RunSetting(name: "--weight-decay", source: .flag(.real), key: "weight_decay", ranksMustAgree: true, resumeMustMatch: true,
+                   limits: .nonNegative, whenMissing: "0.0",
+                   given: { $0.optimizer == .adamw ? String($0.effectiveWeightDecay) : $0.weightDecay.map { String($0) } },
                    value: { c, _ in String(c.effectiveWeightDecay) }).applies(with: "--optimizer", "adamw"),
-        .flag("--momentum", key: "momentum", limits: .fraction) { String($0.momentum) },
-        .flag("--nesterov", key: "nesterov", whenMissing: "false") { String($0.nesterov) },
-        .flag("--l1", key: "l1", limits: .nonNegative) { String($0.regularization.l1) },
-        .flag("--l2", key: "l2", limits: .nonNegative) { String($0.regularization.l2) },
-        .flag("--seed", key: "seed") { String($0.seed) },
-        .flag("--validation", key: "validation", limits: .whole(0...Int(Int32.max)), whenMissing: "0") { String($0.validation) },
-        .flag("--mpi-reduce", key: nil, resume: false) { $0.mpiReduce.rawValue },
-        .flag("--grad-compression", key: "grad_compression", whenMissing: "none") { $0.gradCompression.description },
+        .flag("--momentum", .real, key: "momentum", limits: .fraction) { String($0.momentum) },
+        .flag("--nesterov", .boolean, key: "nesterov", whenMissing: "false") { String($0.nesterov) },
+        .flag("--l1", .real, key: "l1", limits: .nonNegative) { String($0.regularization.l1) },
+        .flag("--l2", .real, key: "l2", limits: .nonNegative) { String($0.regularization.l2) },
+        .flag("--seed", .integer, key: "seed") { String($0.seed) },
+        .flag("--validation", .integer, key: "validation", limits: .whole(0...Int(Int32.max)), whenMissing: "0") { String($0.validation) },
+        .flag("--mpi-reduce", .text, key: nil, resume: false) { $0.mpiReduce.rawValue },
+        .flag("--grad-compression", .text, key: "grad_compression", whenMissing: "none") { $0.gradCompression.description },
         // A compressed sum's state is gathered from every rank when rank 0 writes a checkpoint,
-        // so all ranks must agree on when that is.
-        .flag("--checkpoint-dir and --checkpoint-every", key: nil, resume: false) {
-            $0.gradCompression == .none ? "any" : $0.checkpointDirectory == nil ? "none" : "every \($0.checkpointEvery) steps"
+        // so with --grad-compression all ranks must write checkpoints at the same steps.
+        .implied("when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum gathers its state then)",
+                 key: nil, resume: false) {
+            guard $0.gradCompression != .none else { return "any time" }
+            guard $0.checkpointDirectory != nil else { return "never" }
+            return $0.checkpointEvery == 0 ? "at epoch ends" : "at epoch ends and every \($0.checkpointEvery) steps"
         },
         .derived("the training data's sample count", key: "train_samples", limits: .whole(1...Int(Int32.max))) {
             String($0.train.count)
@@ -158,14 +200,31 @@ public enum RunSettings {
         .derived("the parameter count", key: nil, resume: false) { String($0.architecture.parameterCount) },
     ]
 
+    /// The settings a resumed run must share with its checkpoint (`checkResumable` compares them).
+    public static let resumeMustMatch = all.filter { $0.resumeMustMatch && $0.key != nil }
+
+    /// What a resumed run may change: the table's flags that need not match, and what is not in it.
+    public static let resumeMayChange = all.filter { $0.isFlag && !$0.resumeMustMatch }.map(\.name)
+        + ["the checkpoint policy", "metrics", "threads"]
+
+    /// `names` as a list in a sentence: "a, b and c".
+    public static func listed(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+
     /// The setting recorded under metadata `key`.
     public static func recorded(_ key: String) -> RunSetting? { all.first { $0.key == key } }
+
+    /// The setting of flag `name` (`--l1`), which the table declares.
+    public static func flag(_ name: String) -> RunSetting {
+        guard let setting = all.first(where: { $0.isFlag && $0.name == name }) else { preconditionFailure("\(name): not a flag of RunSettings.all") }
+        return setting
+    }
 
     /// Throws `.usage` naming the flag and its value if a given value is out of its limits.
     public static func validate(_ configuration: TrainingConfiguration) throws {
         for setting in all {
-            guard let limits = setting.limits, let text = setting.given(configuration), !limits.admit(text) else { continue }
-            throw TrainerError(.usage, subject: "\(setting.name) \(text)", limits.rule)
+            if let text = setting.given(configuration) { try setting.check(text) }
         }
     }
 

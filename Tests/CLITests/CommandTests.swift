@@ -1,6 +1,7 @@
 import Foundation
 import Support
 import TestSupport
+import Training
 import XCTest
 
 /// The commands as a user runs them.
@@ -21,6 +22,50 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(outcome.stdout.contains("default: fashion-mnist"))
         XCTAssertTrue(outcome.stdout.contains("default: mlp:256-128:relu"))
         XCTAssertTrue(outcome.stdout.contains("default: 128"))
+    }
+
+    /// `--resume`'s help names every setting a resume must match (`RunSettings.all`), before
+    /// "must be those of the checkpoint", and the table's other flags after it, as ones that may change.
+    func testResumeHelpNamesEverySettingAResumeMustMatch() throws {
+        let outcome = try TrainerProcess.run(["train", "--help"])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        // The --resume entry, up to the next flag; the help wraps lines: compare words.
+        let lines = outcome.stdout.split(separator: "\n")
+        let start = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("  --resume ") }, outcome.stdout)
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("  -") } ?? lines.endIndex
+        let help = lines[start..<end].joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let parts = help.components(separatedBy: " must be those of the checkpoint; ")
+        XCTAssertEqual(parts.count, 2, help)
+        let mustMatch = parts[0], mayChange = parts.last ?? ""
+        // The whole name: --lr, not the start of --lr-schedule.
+        func names(_ text: String, _ name: String) -> Bool {
+            text.range(of: "(^| )" + NSRegularExpression.escapedPattern(for: name) + "([ ,;.]|$)", options: .regularExpression) != nil
+        }
+        let must = RunSettings.all.filter(\.resumeMustMatch)
+        XCTAssertGreaterThan(must.count, 10)
+        for setting in must {
+            XCTAssertTrue(names(mustMatch, setting.name), "--resume's help lacks \(setting.name) among what must match: \(help)")
+        }
+        for setting in RunSettings.all where setting.isFlag && !setting.resumeMustMatch {
+            XCTAssertFalse(names(mustMatch, setting.name), "\(setting.name) need not match: \(help)")
+            XCTAssertTrue(names(mayChange, setting.name), "--resume's help lacks \(setting.name) among what may change: \(help)")
+        }
+    }
+
+    /// gradcheck takes train's own declarations of --model, --l1, --l2 and --seed (its defaults
+    /// its own), and no flag of train's it cannot use.
+    func testGradcheckSharesTrainsModelFlags() throws {
+        let train = try declaredFlags(of: "train"), gradcheck = try declaredFlags(of: "gradcheck")
+        XCTAssertEqual(Set(gradcheck.keys), ["model", "l1", "l2", "seed", "inputs", "classes", "rows"])
+        for name in ["model", "l1", "l2"] {
+            for field in ["abstract", "discussion", "valueName", "parsingStrategy"] {
+                XCTAssertEqual(gradcheck[name]?[field] as? String, train[name]?[field] as? String, "--\(name) \(field)")
+            }
+        }
+        XCTAssertEqual(gradcheck["model"]?["defaultValue"] as? String, "mlp:8-4:relu")
+        XCTAssertEqual(train["model"]?["defaultValue"] as? String, "mlp:256-128:relu")
+        XCTAssertEqual(gradcheck["seed"]?["defaultValue"] as? String, "1")
+        XCTAssertEqual(gradcheck["seed"]?["parsingStrategy"] as? String, train["seed"]?["parsingStrategy"] as? String)
     }
 
     /// On a CPU with AVX2 the trainer never runs OpenBLAS's generic SSE3 kernels (which it picks

@@ -61,6 +61,32 @@ final class ConfigFileTests: XCTestCase {
         XCTAssertEqual(try TrainerProcess.run(["train", "--config", replaced, "--lr", "0.5", "--print-config"]).status, 0)
     }
 
+    /// The keys are the flags of train as swift-argument-parser declares them (but --config and
+    /// --print-config): each is a key of its kind — true or false for an on/off flag, never for an
+    /// option — and --print-config, given every flag, writes each and nothing else.
+    func testTheKeysAreTheFlagsOfTrain() throws {
+        var flags = try declaredFlags(of: "train")
+        XCTAssertEqual(flags.removeValue(forKey: "config")?["kind"] as? String, "option")
+        XCTAssertEqual(flags.removeValue(forKey: "print-config")?["kind"] as? String, "flag")
+        XCTAssertGreaterThan(flags.count, 30)
+        for (name, declaration) in flags {
+            let outcome = try TrainerProcess.run(["train", "--config", try write("\(name) = true\n", "\(name).toml"), "--print-config"])
+            XCTAssertFalse(outcome.stderr.contains("unknown setting"), outcome.stderr)
+            if declaration["kind"] as? String == "flag" {
+                XCTAssertFalse(outcome.stderr.contains("must be"), outcome.stderr)
+            } else {
+                assertOneLineError(outcome, code: 64, mentions: [":1: \(name): must be", "not a TOML bool"])
+            }
+        }
+        let printed = try TrainerProcess.run(["train", "--metrics", "m", "--tensorboard", "t", "--checkpoint-dir", "c", "--resume", "auto",
+                                              "--threads", "1", "--test-data", "xor", "--classes", "2", "--optimizer", "adamw",
+                                              "--weight-decay", "0.1", "--print-config"])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        let keys = printed.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.prefix { $0 != " " }) }
+        XCTAssertEqual(keys.count, Set(keys).count, printed.stdout)
+        XCTAssertEqual(Set(keys), Set(flags.keys), printed.stdout)
+    }
+
     func testBadConfigsAreOneLineNamingTheFileLineAndKey() throws {
         let cases: [(text: String, mentions: [String])] = [
             ("lr = 0.1\nbatch-sizee = 4\n", [":2: batch-sizee", "unknown setting"]),

@@ -120,6 +120,9 @@ final class MalformedInputTableTests: XCTestCase {
             c("unknown MPI wait, in local mode too", 64, { _ in t + ["--mpi-wait", "spin"] }, { _ in ["--mpi-wait", "spin"] }),
             c("unknown MPI sum, in local mode too", 64, { _ in t + ["--mpi-reduce", "ring"] }, { _ in ["--mpi-reduce", "ring"] }),
             c("gradcheck with no rows", 64, { _ in ["gradcheck", "--rows", "0"] }, { _ in ["--rows 0"] }),
+            c("gradcheck with a negative L1, by the settings' rule", 64, { _ in ["gradcheck", "--l1", "-1"] }, { _ in ["--l1 -1.0: must be a number ≥ 0"] }),
+            c("gradcheck of a model too large to check", 64, { _ in ["gradcheck", "--model", "mlp:1000-1000"] }, { _ in ["--model", "under 200000"] }),
+            c("gradcheck with a flag of train only", 64, { _ in ["gradcheck", "--lr", "1"] }, { _ in ["--lr"] }),
             // Checkpoints
             c("resume from a text file", 65, { t + ["--data", "xor", "--checkpoint-dir", "\($0)/ck", "--resume", "\($0)/not-a-checkpoint.safetensors"] }, { _ in ["not-a-checkpoint.safetensors"] }),
             c("resume from a missing file", 66, { t + ["--data", "xor", "--resume", "\($0)/gone.safetensors"] }, { _ in ["gone.safetensors"] }),

@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 
@@ -28,4 +29,19 @@ func assertFails(_ arguments: [String], code: Int32, mentions: [String],
     XCTAssertEqual(outcome.stdout, "", command, file: file, line: line)
     XCTAssertFalse(outcome.stderr.contains("Fatal error") || outcome.stderr.contains("crashed"), command, file: file, line: line)
     XCTAssertLessThan(outcome.seconds, 10, command, file: file, line: line)
+}
+
+/// The flags of `trainer command` as swift-argument-parser's tool info (`--experimental-dump-help`)
+/// declares them, but --help: long name → its entry (`kind` "option" or "flag", `abstract`, …).
+func declaredFlags(of command: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: [String: Any]] {
+    let dump = try TrainerProcess.run([command, "--experimental-dump-help"], file: file, line: line)
+    XCTAssertEqual(dump.status, 0, dump.stderr, file: file, line: line)
+    let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any], file: file, line: line)
+    let arguments = try XCTUnwrap((info["command"] as? [String: Any])?["arguments"] as? [[String: Any]], dump.stdout, file: file, line: line)
+    var flags: [String: [String: Any]] = [:]
+    for argument in arguments {
+        let names = (argument["names"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "long" }.compactMap { $0["name"] as? String }
+        for name in names where name != "help" { flags[name] = argument }
+    }
+    return flags
 }

@@ -1,4 +1,5 @@
 import Checkpoint
+import Communication
 import KernelCore
 import Models
 import Support
@@ -77,5 +78,70 @@ final class RunSettingsTests: XCTestCase {
         c.batchSize = 8
         c.momentum = 1
         XCTAssertThrowsError(try RunSettings.validate(c)) { XCTAssertEqual("\($0)", "--momentum 1.0: must be in [0, 1)") }
+    }
+
+    /// A flag's row names one flag; what several flags imply together is no flag (no range check,
+    /// no config key, no replay), and whatever ranks must agree on is a flag's, flags' or the data's.
+    func testEveryFlagRowIsOneFlag() {
+        for setting in RunSettings.all {
+            let oneFlag = setting.name.range(of: "^--[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) != nil
+            XCTAssertEqual(setting.isFlag, oneFlag, setting.name)
+            XCTAssertEqual(setting.flagKind != nil, oneFlag, setting.name)
+            if setting.source == .flags { XCTAssertNil(setting.limits, setting.name) }
+        }
+        XCTAssertEqual(RunSettings.flag("--l1").flagKind, .real)
+        XCTAssertEqual(RunSettings.flag("--nesterov").flagKind, .boolean)
+    }
+
+    /// Every setting a resume must match is recorded in checkpoints, so `checkResumable` compares it.
+    func testEverySettingAResumeMustMatchIsRecorded() {
+        for setting in RunSettings.all where setting.resumeMustMatch { XCTAssertNotNil(setting.key, setting.name) }
+        XCTAssertEqual(RunSettings.resumeMustMatch.map(\.name), RunSettings.all.filter(\.resumeMustMatch).map(\.name))
+        XCTAssertEqual(RunSettings.listed(["a", "b", "c"]), "a, b and c")
+    }
+
+    /// What `RankAgreement.verify` throws on each of 2 threads whose configurations `edit` makes.
+    func verifyOnTwoThreads(_ edit: @escaping @Sendable (inout TrainingConfiguration, _ rank: Int) -> Void) throws -> [TrainerError?] {
+        let base = try configuration(nesterov: false)
+        let data = try PreparedData(base)
+        return ThreadGroup.run(size: 2) { communicator -> TrainerError? in
+            var c = base
+            edit(&c, communicator.rank)
+            do {
+                try RankAgreement.verify(c, data: data, communicator: communicator)
+                return nil
+            } catch let failure as AgreedFailure {
+                return failure.error
+            } catch {
+                return TrainerError(.environment, subject: "unexpected", "\(error)")
+            }
+        }
+    }
+
+    /// A compressed sum gathers every rank's state when rank 0 writes a checkpoint: its ranks stop
+    /// before the first step unless they write checkpoints at the same steps — a usage error (flags
+    /// differ), though no one flag does. An exact sum's ranks may differ.
+    func testRanksOfACompressedSumAgreeOnWhenCheckpointsAreWritten() throws {
+        let name = "when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum gathers its state then)"
+        let every = try verifyOnTwoThreads { c, rank in
+            c.gradCompression = .bfloat16
+            c.checkpointDirectory = "ckpt"
+            c.checkpointEvery = rank == 0 ? 5 : 0
+        }
+        for error in every {
+            XCTAssertEqual(error?.kind, .usage)
+            XCTAssertEqual(error?.message, "ranks disagree: \(name) is at epoch ends on some ranks and at epoch ends and every 5 steps on others (start every rank with the same flags and data)")
+        }
+        let directory = try verifyOnTwoThreads { c, rank in
+            c.gradCompression = .bfloat16
+            c.checkpointDirectory = rank == 0 ? "ckpt" : nil
+        }
+        XCTAssertEqual(directory.map { $0?.kind }, [.usage, .usage])
+        XCTAssertTrue(directory[0]?.message.contains("\(name) is at epoch ends on some ranks and never on others") == true, "\(directory)")
+        let exact = try verifyOnTwoThreads { c, rank in
+            c.checkpointDirectory = rank == 0 ? "ckpt" : nil
+            c.checkpointEvery = rank == 0 ? 5 : 0
+        }
+        XCTAssertEqual(exact.map { $0 == nil }, [true, true], "\(exact)")
     }
 }
