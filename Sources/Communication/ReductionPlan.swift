@@ -121,8 +121,9 @@ public struct ReductionPlan: Sendable, Equatable, CustomStringConvertible {
     public var blocks: Int { (ranks + blockRanks - 1) / blockRanks }
 
     /// How a sum of `count` floats crosses between blocks: by recursive doubling when the α–β
-    /// model (`LinkModel.measured`) says its fewer rounds win over halving's fewer bytes — always
-    /// for 2 blocks, where both send the whole buffer — else by halving.
+    /// model (`LinkModel.measured`) says its fewer rounds win over halving's fewer bytes and
+    /// smaller messages (small sums; between 2 blocks, all but messages past the model's knee),
+    /// else by halving.
     public func messages(count: Int) -> Messages {
         switch transport {
         case .alone, .threads, .sharedWindow: return .none
@@ -173,30 +174,40 @@ public struct ReductionPlan: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The time of one message of b bytes between blocks: α + β·b (Hockney's model), and from it
-/// the time of a sum's messages across B blocks.
+/// The time of one message of b bytes between blocks: α + β·b (Hockney's model) up to a knee
+/// K, and α + β·K + β′·(b − K) beyond it — on the test hosts here, one-core network namespaces
+/// of a VM with 1 MiB of cache per core, bytes past ~768 KiB of a message went at a third of the
+/// speed of those before (bench/RESULTS.md, run 16). From it, the time of a sum's messages
+/// across B blocks.
 public struct LinkModel: Sendable, Equatable {
-    /// Seconds per message, and per byte.
-    public let alpha: Double, beta: Double
+    /// Seconds per message, per byte up to `knee` bytes, and per byte beyond it.
+    public let alpha: Double, beta: Double, knee: Double, betaAbove: Double
 
-    public init(alpha: Double, beta: Double) {
+    public init(alpha: Double, beta: Double, knee: Double = .infinity, betaAbove: Double = 0) {
         self.alpha = alpha
         self.beta = beta
+        self.knee = knee
+        self.betaAbove = betaAbove
     }
 
-    /// Measured between two hosts of launch/cluster (bench/alphabeta, bench/RESULTS.md run 16).
-    public static let measured = LinkModel(alpha: 40e-6, beta: 1.0 / 1.0e9)
+    /// Measured between two pinned hosts of launch/cluster over their unshaped link (bench/alphabeta,
+    /// bench/RESULTS.md run 16).
+    public static let measured = LinkModel(alpha: 6.9e-6, beta: 0.30e-9, knee: 768 * 1024, betaAbove: 0.79e-9)
 
-    static func rounds(_ blocks: Int) -> Double { Double(ReductionTree(ranks: max(1, blocks)).levels) }
+    /// One message of `bytes`.
+    public func seconds(message bytes: Double) -> Double {
+        alpha + beta * min(bytes, knee) + betaAbove * max(0, bytes - knee)
+    }
 
-    /// Recursive halving and doubling: ⌈log₂ B⌉ rounds each way, halving the bytes each round.
+    static func rounds(_ blocks: Int) -> Int { ReductionTree(ranks: max(1, blocks)).levels }
+
+    /// Recursive halving and doubling: ⌈log₂ B⌉ rounds each way, the message halving each round.
     public func halvingSeconds(blocks: Int, bytes: Double) -> Double {
-        let b = Double(blocks)
-        return 2 * Self.rounds(blocks) * alpha + 2 * (b - 1) / b * bytes * beta
+        (0..<Self.rounds(blocks)).reduce(0) { total, k in total + 2 * seconds(message: bytes / Double(2 << k)) }
     }
 
     /// Recursive doubling: ⌈log₂ B⌉ rounds of the whole buffer.
     public func doublingSeconds(blocks: Int, bytes: Double) -> Double {
-        Self.rounds(blocks) * (alpha + bytes * beta)
+        Double(Self.rounds(blocks)) * seconds(message: bytes)
     }
 }

@@ -58,13 +58,15 @@ final class ReductionPlanTests: XCTestCase {
     }
 
     /// Messages between blocks: none within one block; between 2 blocks recursive doubling (one
-    /// round of the whole buffer beats two rounds of halves); between many, doubling for small
-    /// sums (fewer rounds) and halving for large ones (fewer bytes).
+    /// round of the whole buffer beats two rounds of halves) until the whole buffer is past the
+    /// model's knee and its halves are not; between many, doubling for small sums (fewer rounds)
+    /// and halving for large ones (fewer bytes).
     func testHowMessagesRunDependsOnTheBlocksAndTheSize() {
         XCTAssertEqual(ReductionPlan(placement: .threads(4)).messages(count: 1 << 20), .none)
         XCTAssertEqual(ReductionPlan(placement: Self.machines(1, 4)).messages(count: 1 << 20), .none)
-        XCTAssertEqual(ReductionPlan(placement: Self.machines(2, 1)).messages(count: 1 << 20), .doubling)
-        XCTAssertEqual(ReductionPlan(placement: Self.machines(2, 4)).messages(count: 1 << 20), .doubling)
+        XCTAssertEqual(ReductionPlan(placement: Self.machines(2, 1)).messages(count: 100_000), .doubling)
+        XCTAssertEqual(ReductionPlan(placement: Self.machines(2, 1)).messages(count: 235_150), .halving)
+        XCTAssertEqual(ReductionPlan(placement: Self.machines(2, 4)).messages(count: 1_000), .doubling)
         XCTAssertEqual(ReductionPlan(placement: Self.machines(8, 2)).messages(count: 100), .doubling)
         XCTAssertEqual(ReductionPlan(placement: Self.machines(8, 2)).messages(count: 235_150), .halving)
         XCTAssertEqual(ReductionPlan(placement: Self.machines(4, 1)).messages(count: 235_150), .halving)
