@@ -176,9 +176,8 @@ public struct ReductionPlan: Sendable, Equatable, CustomStringConvertible {
 
 /// The time of one message of b bytes between blocks: α + β·b (Hockney's model) up to a knee
 /// K, and α + β·K + β′·(b − K) beyond it — on the test hosts here, one-core network namespaces
-/// of a VM with 1 MiB of cache per core, bytes past ~768 KiB of a message went at a third of the
-/// speed of those before (bench/RESULTS.md, run 16). From it, the time of a sum's messages
-/// across B blocks.
+/// of a VM, the bytes of a message past ~768 KiB went at less than half the speed of those before
+/// (bench/RESULTS.md, run 16). From it, the time of a sum's messages across B blocks.
 public struct LinkModel: Sendable, Equatable {
     /// Seconds per message, per byte up to `knee` bytes, and per byte beyond it.
     public let alpha: Double, beta: Double, knee: Double, betaAbove: Double
