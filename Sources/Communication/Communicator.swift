@@ -26,8 +26,8 @@ public protocol Communicator: AnyObject {
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int)
     /// This rank's block of `plan` (the aligned block of `plan.blockRanks` ranks it belongs to):
     /// `floats` zeroed floats of its own that the block's ranks all read, and `shared` zeroed
-    /// floats at one address for all of them. Collective; the memory lives as long as the
-    /// communicator.
+    /// floats at one address for all of them. Collective; the memory lives until the communicator
+    /// ends (a window, the threads' memory) or the block is released (`SharedBlock.release`).
     func sharedBlock(_ plan: ReductionPlan, floats: Int, shared: Int) -> SharedBlock
     /// The messages between this rank's block and the others for a sum of `count` floats, as
     /// `plan.messages(count:)` says; nil when this rank sends none. Collective.

@@ -99,10 +99,10 @@ public final class TreeStepReduction: StepReduction {
         self.arenas = (0..<arenas).map { UnsafeMutableBufferPointer(start: block.shared! + $0 * width, count: width) }
         flags = arenas > 0 ? block.shared! + arenas * width : nil
         updateChunk = tree.ownedChunk(rank, count: width)
-        tailSum = .allocate(capacity: max(1, tail))
+        tailSum = .allocate(capacity: arenas > 0 ? max(1, tail) : 1)
         tailSum.initialize(repeating: 0)
-        blockSum = .allocate(capacity: Self.updateBlock)
-        blockSum.initialize(repeating: 0, count: Self.updateBlock)
+        blockSum = .allocate(capacity: arenas > 0 ? Self.updateBlock : 1)
+        blockSum.initialize(repeating: 0, count: arenas > 0 ? Self.updateBlock : 1)
     }
 
     deinit {

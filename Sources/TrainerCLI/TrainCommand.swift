@@ -60,10 +60,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "auto: MPI when started by mpirun, else local mode (MPI not initialised) | on | off.")
     var mpi = MPIMode.auto
 
-    @Option(help: "How a rank waits for the others in the step's sum: block (MPI_Barrier in the shared-memory sum of ranks on one machine, MPI_Waitall and MPI_Allgatherv in the ordered sum across machines, MPI_Allreduce with --mpi-reduce allreduce) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes).")
+    @Option(help: "How a rank waits for the others: block (MPI_Barrier in a shared window's sum, MPI_Waitall for the messages between machines, MPI_Allreduce and MPI_Allgather in the collectives) | sleep (their nonblocking forms, tested with short sleeps between tests; may help on a machine loaded by other processes).")
     var mpiWait = MPICommunicator.Wait.block
 
-    @Option(help: "How MPI ranks sum the step's gradients: ordered (in rank order, so N ranks on any machines sum bit for bit like N threads: in an MPI-3 shared-memory window when all run on one machine; across machines of several ranks, in a window per machine chained along the machines; else by a reduce-scatter in rank order and an allgather) | flat (that reduce-scatter and allgather whatever the layout; the same bits, for comparison) | allreduce (MPI_Allreduce, in the order Open MPI picks; for comparison).")
+    @Option(help: "How MPI ranks sum: ordered (in the tree's order, so N ranks on any machines sum bit for bit like N threads: in one MPI-3 shared-memory window when all run on one machine; across machines, in a window per block of a machine's ranks and by point-to-point messages between the blocks — the first line names the plan) | flat (the same order by point-to-point messages alone, whatever the layout; for comparison) | allreduce (MPI_Allreduce, in the order Open MPI picks; for comparison).")
     var mpiReduce = MPIReduction.ordered
 
     @Flag(help: "Time each phase of the step (gather, forward, backward, allreduce, update) and report it per epoch.")

@@ -119,6 +119,14 @@ final class CheckpointInputTests: XCTestCase {
         for expected in ["nesterov true", "momentum 0.9", "model mlp:4:relu:softmax", "batch_size 128", "l2 0.0"] {
             XCTAssertTrue(lines.contains(expected), "\(expected) in \(outcome.stdout)")
         }
+        // How the run's sums travelled: the first line's plan, from the checkpoint.
+        let sums = try TrainerProcess.run(["train", "--data", "xor", "--model", "mlp:4", "--epochs", "1", "--threads", "2",
+                                           "--checkpoint-dir", directory + "/plan"])
+        XCTAssertEqual(sums.status, 0, sums.stderr)
+        let plan = try XCTUnwrap(sums.stderr.split(separator: "\n").first?.split(separator: ", ").drop { !$0.hasPrefix("sum: ") }
+            .joined(separator: ", "), sums.stderr)
+        XCTAssertEqual(plan, "sum: threads' shared memory, tree order, float32")
+        XCTAssertTrue(try TrainerProcess.run(["inspect", directory + "/plan"]).stdout.split(separator: "\n").contains { $0 == plan })
         let old = try edited("old.safetensors") { $0.removeValue(forKey: "nesterov") }
         let inspected = try TrainerProcess.run(["inspect", old])
         XCTAssertTrue(inspected.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }

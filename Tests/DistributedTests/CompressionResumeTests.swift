@@ -20,6 +20,7 @@ final class CompressionResumeTests: XCTestCase {
          "--grad-compression", compression, "--checkpoint-every", "200"]
     }
 
+    @discardableResult
     static func run(ranks: Int?, _ arguments: [String]) throws -> Launcher.Outcome {
         let outcome = try Launcher.train(ranks: ranks, arguments)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
