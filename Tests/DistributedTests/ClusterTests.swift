@@ -130,10 +130,13 @@ final class ClusterTests: XCTestCase {
     }
 
     /// N = 5…8 and 16 ranks: one rank a host up to 8 hosts (point-to-point; 5–7 not a power of two),
-    /// and 8 hosts × 2 (hierarchical across 8 blocks) with a buffer for recursive halving and one
-    /// for doubling — N threads' bits, every metric included.
+    /// 2 hosts × 3 (no aligned block of 2 on one host: point-to-point) and × 8, and 8 hosts × 2
+    /// (hierarchical across 8 blocks) with a buffer for recursive halving and one for doubling —
+    /// N threads' bits, every metric included.
     func testManyRanksAcrossHostsAreBitIdenticalToThreads() throws {
         for hosts in 5...8 { try assertMatchesLocalThreads(hosts: hosts, slots: 1) }
+        try assertMatchesLocalThreads(hosts: 2, slots: 3)
+        try assertMatchesLocalThreads(hosts: 2, slots: 8)
         try assertMatchesLocalThreads(hosts: 5, slots: 1, both: ["--model", "mlp:512-256:tanh", "--epochs", "1"])
         try assertMatchesLocalThreads(hosts: 8, slots: 2)
         try assertMatchesLocalThreads(hosts: 8, slots: 2, both: ["--model", "mlp:512-256:tanh", "--epochs", "1"])

@@ -36,6 +36,21 @@ final class LocalThreadsTests: XCTestCase {
         }
     }
 
+    /// Compressed sums of ranks on one machine: PowerSGD's two sums each in a shared window of
+    /// their own; bf16 by messages alone (`flat`), halving a large buffer over 3 ranks — each
+    /// rank's contribution on the wire as bfloat16 in the first round, the rounded sum in the
+    /// gather — the same bytes as threads.
+    func testCompressedSumsOfRanksEqualThreadsBitwise() throws {
+        for (compression, reduce, model) in [("powersgd:2", "ordered", "mlp:16-8:relu"), ("bf16", "flat", "mlp:512-256:tanh"),
+                                             ("bf16", "ordered", "mlp:16-8:relu")] {
+            let arguments = SingleProcessEquivalenceTests.job + ["--model", model, "--grad-compression", compression]
+            let threads = try RunResult.train(ranks: nil, arguments + ["--threads", "3"])
+            let ranks = try RunResult.train(ranks: 3, arguments + ["--mpi-reduce", reduce])
+            XCTAssertEqual(threads.parameterBytes, ranks.parameterBytes, "3 threads vs 3 ranks, \(compression), \(reduce)")
+            XCTAssertEqual(threads.metrics, ranks.metrics, "3 threads vs 3 ranks, \(compression), \(reduce)")
+        }
+    }
+
     /// A model larger than a core's own cache is updated in shards (one copy of the parameters
     /// and the momentum for all threads, or in the ranks' shared window): the same bytes again.
     func testShardedUpdatesOfThreadsAndRanksAreBitwiseEqual() throws {
