@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Support", dependencies: ["CZlib", "CAffinity"]),
         // Checkpoints: the safetensors file format (validated reading, atomic writing).
         .target(name: "Checkpoint", dependencies: ["Support"]),
-        // Data: IDX (raw or gzip), CSV and synthetic sets, loaded into memory.
+        // Data: IDX (raw or gzip), CSV and synthetic sets, loaded into memory; NumPy .npy/.npz parsing.
         .target(name: "Data", dependencies: ["Support", "CZlib"]),
         // Shard + batch: the epoch permutation, global batches, rank slices, gathering into buffers.
         .target(name: "Batching", dependencies: ["Support", "Data", "CPrefetch"]),
