@@ -96,6 +96,8 @@ let package = Package(
                           exclude: ["corpus"]),
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["Checkpoint", "Training", "FuzzSupport"],
                           path: "Tests/Fuzz/SafeTensors", exclude: ["corpus"]),
+        .executableTarget(name: "FuzzNumPy", dependencies: ["Data", "FuzzSupport"], path: "Tests/Fuzz/NumPy",
+                          exclude: ["corpus"]),
         .executableTarget(name: "FuzzModelSpec", dependencies: ["Models", "Data", "Training", "FuzzSupport"],
                           path: "Tests/Fuzz/ModelSpec", exclude: ["corpus"]),
     ]

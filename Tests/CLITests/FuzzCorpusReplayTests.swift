@@ -7,7 +7,7 @@ import XCTest
 final class FuzzCorpusReplayTests: XCTestCase {
     func testEveryCorpusReplaysWithoutACrash() throws {
         let root = ProcessRunner.buildDirectory.appendingPathComponent("../../..").standardized
-        for target in ["IDX", "CSV", "SafeTensors", "ModelSpec"] {
+        for target in ["IDX", "CSV", "SafeTensors", "ModelSpec", "NumPy"] {
             let harness = ProcessRunner.buildDirectory.appendingPathComponent("Fuzz\(target)").path
             let corpus = root.appendingPathComponent("Tests/Fuzz/\(target)/corpus").path
             try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: harness), "\(harness) is not built")
