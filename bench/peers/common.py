@@ -1,7 +1,8 @@
 """Shared pieces of the bench/compare peers: the data, the batch plan, the JSON line.
 
 Imported by torch_ddp.py, torch_single.py and numpy_mpi.py AFTER threads.configure (this module
-imports numpy, which loads OpenBLAS); nothing here imports torch or mpi4py.
+imports numpy, which loads OpenBLAS); nothing here imports torch or mpi4py. torch_npy_ddp.py
+(a tabular set in .npy files, not this job) takes only the batch plan and the JSON line.
 The job is trainer's default job: Fashion-MNIST (pixels / 255 as float32), MLP 784-256-128-10
 ReLU, softmax cross-entropy, plain SGD lr 0.1, global batch 128 (last batch of the epoch 96,
 trained), a fresh shuffle every epoch, init U(±1/√fan_in) as PyTorch's nn.Linear.
