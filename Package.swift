@@ -33,8 +33,8 @@ let package = Package(
         .target(name: "Support", dependencies: ["CZlib", "CAffinity"]),
         // Checkpoints: the safetensors file format (validated reading, atomic writing).
         .target(name: "Checkpoint", dependencies: ["Support"]),
-        // Data: IDX (raw or gzip), CSV and synthetic sets, loaded into memory; NumPy .npy/.npz parsing.
-        .target(name: "Data", dependencies: ["Support", "CZlib"]),
+        // Data: NumPy arrays and raw IDX mapped, CSV and gzip decoded once per machine into a cache, synthetic sets.
+        .target(name: "Data", dependencies: ["Support", "Checkpoint", "CZlib"]),
         // Shard + batch: the epoch permutation, global batches, rank slices, gathering into buffers.
         .target(name: "Batching", dependencies: ["Support", "Data", "CPrefetch"]),
         // Kernel core: GEMM, dense layers, activations, losses, regularisers, the parameter arena.

@@ -13,6 +13,10 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
     /// capacity labels; entries ≥ `rows` hold stale values.
     public let labels: UnsafeMutableBufferPointer<T>
     @usableFromInline var filledRows = 0
+    /// Applied to every row gathered (`--standardize`); nil: the features as stored.
+    public var standardization: Standardization? {
+        didSet { precondition(standardization.map { $0.mean.count == featureCount } ?? true, "BatchBuffer: standardization of another width") }
+    }
 
     /// Rows filled by the last gather (0 before the first).
     public var rows: Int { filledRows }
@@ -39,7 +43,8 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
     }
 
     /// Copies samples `indices` (at most `capacity` of them, each in 0..<dataset.count) of
-    /// `dataset` into rows 0..<indices.count, converting bytes with their scale, and sets `rows`.
+    /// `dataset` into rows 0..<indices.count, converting bytes with their scale and mapped values
+    /// to Float, then standardising them (`standardization`), and sets `rows`.
     /// `dataset.featureCount` must equal `featureCount`. Does not allocate.
     @inlinable
     public func gather(from dataset: Dataset, indices: ArraySlice<Int32>) {
@@ -81,8 +86,44 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
                     }
                 }
             }
+        case .mapped(let mapped):
+            for (row, index) in indices.enumerated() {
+                precondition(index >= 0 && Int(index) < mapped.count, "BatchBuffer.gather: sample \(index) outside the features")
+                let to = destination + row * width
+                if T.self == Float.self {
+                    mapped.convert(mapped.pointer(Int(index)), count: width, into: UnsafeMutableRawPointer(to).assumingMemoryBound(to: Float.self))
+                } else {
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 1) { one in
+                        for column in 0..<width {
+                            mapped.convert(mapped.pointer(Int(index)) + column * mapped.element.byteSize, count: 1, into: one.baseAddress!)
+                            to[column] = T(one[0])
+                        }
+                    }
+                }
+            }
         }
+        if let standardization { standardize(rows: indices.count, standardization) }
         filledRows = indices.count
+    }
+
+    /// x ← (x − mean) × scale, feature by feature, over the first `rows` rows.
+    @inlinable
+    func standardize(rows: Int, _ standardization: Standardization) {
+        guard let base = features.baseAddress else { return }
+        let width = featureCount
+        standardization.mean.withUnsafeBufferPointer { mean in
+            standardization.scale.withUnsafeBufferPointer { scale in
+                for row in 0..<rows {
+                    let x = base + row * width
+                    if T.self == Float.self {
+                        let f = UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self)
+                        for j in 0..<width { f[j] = (f[j] - mean[j]) * scale[j] }
+                    } else {
+                        for j in 0..<width { x[j] = (x[j] - T(mean[j])) * T(scale[j]) }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -125,6 +166,11 @@ extension BatchBuffer {
                 if let base = raw.baseAddress {
                     touch(base, count: dataset.count, rowBytes: dataset.featureCount * MemoryLayout<Float>.stride)
                 }
+            }
+        case .mapped(let mapped):
+            for index in indices where index >= 0 && Int(index) < mapped.count {
+                let row = mapped.pointer(Int(index))
+                for offset in stride(from: 0, to: mapped.rowBytes, by: line) { prefetch_for_reading(row + offset) }
             }
         }
     }

@@ -15,35 +15,33 @@ public enum AtomicFile {
     static let testPause: UInt32? = ProcessInfo.processInfo.environment["TRAINER_TEST_WRITE_PAUSE_US"].flatMap { UInt32($0) }
 
     /// Writes `bytes` to `path` so that a crash at any instant leaves either the old file or
-    /// the new one, complete: writes `path.tmp-<pid>` in the same directory, fsyncs it, renames
-    /// it over `path`, then fsyncs the directory so the rename itself is durable.
-    ///
-    /// Errors are `.cannotWrite` naming `path` and the system's reason (a missing, read-only or
-    /// full file system alike). On failure the temporary file is removed and the old file, if
-    /// any, is untouched.
+    /// the new one, complete (`write(to:_:)`).
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = FileIO.retrying { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        guard fd >= 0 else {
-            throw FileIO.writeError(path, "cannot create \(temporary)", errno)
-        }
-        var isOpen = true
-        var renamed = false
-        defer {
-            if isOpen { _ = close(fd) }
-            if !renamed { _ = unlink(temporary) }
+        try write(to: path) { file in try bytes.withUnsafeBytes { try file.append($0) } }
+    }
+
+    /// The file being written by `write(to:_:)`: what `append` adds goes to its end.
+    public final class Writer {
+        let fd: Int32, path: String, temporary: String
+        private var paused = false
+
+        init(fd: Int32, path: String, temporary: String) {
+            self.fd = fd
+            self.path = path
+            self.temporary = temporary
         }
 
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0, paused = false
+        /// Appends `buffer`. Throws `.cannotWrite` naming the file being replaced.
+        public func append(_ buffer: UnsafeRawBufferPointer) throws {
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
             while offset < buffer.count {
-                guard let base = buffer.baseAddress else { break }
                 if !paused, offset > 0, let pause = AtomicFile.testPause {
                     paused = true
                     usleep(pause)
                 }
                 // Half at first (for the test pause), then the rest in pieces of at most 1 GiB.
-                let count = min(offset == 0 && AtomicFile.testPause != nil ? max(buffer.count / 2, 1) : buffer.count - offset, 1 << 30)
+                let count = min(offset == 0 && !paused && AtomicFile.testPause != nil ? max(buffer.count / 2, 1) : buffer.count - offset, 1 << 30)
                 let written = systemWrite(fd, base + offset, count)
                 if written < 0 {
                     if errno == EINTR { continue }
@@ -55,6 +53,31 @@ public enum AtomicFile {
                 offset += written
             }
         }
+
+        /// Appends `bytes`.
+        public func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
+    }
+
+    /// Writes what `body` appends to `path` so that a crash at any instant leaves either the old
+    /// file or the new one, complete: writes `path.tmp-<pid>` in the same directory, fsyncs it,
+    /// renames it over `path`, then fsyncs the directory so the rename itself is durable.
+    ///
+    /// Errors are `.cannotWrite` naming `path` and the system's reason (a missing, read-only or
+    /// full file system alike), or what `body` throws. On failure the temporary file is removed
+    /// and the old file, if any, is untouched.
+    public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = FileIO.retrying { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else {
+            throw FileIO.writeError(path, "cannot create \(temporary)", errno)
+        }
+        var isOpen = true
+        var renamed = false
+        defer {
+            if isOpen { _ = close(fd) }
+            if !renamed { _ = unlink(temporary) }
+        }
+        try body(Writer(fd: fd, path: path, temporary: temporary))
         guard FileIO.retrying({ fsync(fd) }) == 0 else {
             throw FileIO.writeError(path, "cannot fsync \(temporary)", errno)
         }

@@ -75,6 +75,12 @@ extension TensorEntry {
                   littleEndianBytes: Self.encode(floats) { $0.bitPattern })
     }
 
+    /// An F64 tensor from host doubles. Precondition: the shape's element count equals `doubles.count`.
+    public init(name: String, shape: [Int], doubles: UnsafeBufferPointer<Double>) {
+        self.init(name: name, dtype: .f64, shape: shape,
+                  littleEndianBytes: Self.encode(doubles) { $0.bitPattern })
+    }
+
     private init(name: String, dtype: TensorDType, shape: [Int], littleEndianBytes bytes: [UInt8]) {
         guard let count = Self.product(of: shape), Self.checkedMultiply(count, dtype.byteSize) == bytes.count else {
             preconditionFailure(
@@ -108,6 +114,12 @@ extension TensorEntry {
     public func floats() -> [Float]? {
         guard dtype == .f32 else { return nil }
         return decode(UInt32.self) { Float(bitPattern: $0) }
+    }
+
+    /// The elements as host doubles, or nil unless the dtype is F64.
+    public func doubles() -> [Double]? {
+        guard dtype == .f64 else { return nil }
+        return decode(UInt64.self) { Double(bitPattern: $0) }
     }
 
     private static func encode<Element, Bits: FixedWidthInteger>(

@@ -7,8 +7,9 @@ import Darwin
 #endif
 import Support
 
-/// Loads a CSV file (gunzipped first if it is gzip): the label in the first column, features in
-/// the rest, comma separated.
+/// Loads a CSV file (gunzipped first if it is gzip): the label in the column `label` says (the
+/// first by default), features in the rest, comma separated — decoded once per machine into the
+/// data cache (`DataCache`), which every rank maps.
 ///
 /// Fields are trimmed of spaces and tabs; CRLF line ends are accepted; blank lines (empty or
 /// only spaces/tabs) are skipped; a leading UTF-8 byte-order mark is ignored.
@@ -18,15 +19,18 @@ import Support
 /// fields, at least two. Errors are `.data`: `FILE:LINE: column C: "abc" is not a number`
 /// (also for NaN and for values that overflow `Float`), `FILE:LINE: has 3 fields, expected 4`,
 /// `FILE: no data rows`; a missing file is `.noInput`.
-func loadCSV(path: String) throws -> Dataset {
-    try parseCSV(try readInputFile(at: path), path: path)
+/// A `label` naming a column the file does not have is `.usage`, naming `--label-column`.
+func loadCSV(path: String, label: LabelColumn = .first) throws -> Dataset {
+    try DataCache.dataset(of: [path], variant: "csv label \(label)") {
+        try parseCSV(try readInputFile(at: path), path: path, label: label)
+    }
 }
 
 /// Parses the CSV text `bytes` (already gunzipped) read from `path`, as `loadCSV` describes.
-func parseCSV(_ bytes: consuming [UInt8], path: String) throws -> Dataset {
+func parseCSV(_ bytes: consuming [UInt8], path: String, label: LabelColumn = .first) throws -> Dataset {
     let end = bytes.count
     bytes.append(0)  // a terminator, so that strtof stops inside the buffer
-    var parser = CSVParser(path: path)
+    var parser = CSVParser(path: path, label: label)
     try bytes.withUnsafeBufferPointer { buffer in
         guard let base = buffer.baseAddress else { return }
         try parser.parse(base, end: end)
@@ -41,6 +45,11 @@ func parseCSV(_ bytes: consuming [UInt8], path: String) throws -> Dataset {
 /// The line-by-line state of `loadCSV`.
 private struct CSVParser {
     let path: String
+    let label: LabelColumn
+    /// The label's column from 0, known from the first data line on.
+    private var labelIndex = 0
+    /// The header line's fields, if the file has one.
+    private var names: [String] = []
     var labels: [Float] = []
     var features: [Float] = []
     /// Fields per line, fixed by the first non-blank line (0 until then).
@@ -53,7 +62,10 @@ private struct CSVParser {
     /// The first field of the current line that is NaN or infinite: its column (1-based) and extent.
     private var firstNonFinite: (column: Int, start: Int, end: Int)?
 
-    init(path: String) { self.path = path }
+    init(path: String, label: LabelColumn) {
+        self.path = path
+        self.label = label
+    }
 
     /// Parses `bytes[0..<end]` (with a NUL at `end`) into `labels` and `features`.
     mutating func parse(_ bytes: UnsafePointer<UInt8>, end: Int) throws {
@@ -75,9 +87,11 @@ private struct CSVParser {
                 columns = values.count
                 if firstNonNumber != nil {
                     sawHeader = true
+                    names = fieldTexts(bytes, position, lineEnd)
                     continue
                 }
             }
+            if labels.isEmpty { labelIndex = try resolve(label) }
             if let bad = firstNonNumber {
                 throw TrainerError(.data, subject: "\(path):\(line)",
                     "column \(bad.column): \(quotedText(bytes, bad.start, bad.end)) is not a number")
@@ -99,8 +113,42 @@ private struct CSVParser {
                 throw TrainerError(.data, subject: "\(path):\(line)",
                     "more than \(Dataset.maximumSampleCount) rows are not supported")
             }
-            labels.append(values[0])
-            features.append(contentsOf: values[1...])
+            labels.append(values[labelIndex])
+            features.append(contentsOf: values[..<labelIndex])
+            features.append(contentsOf: values[(labelIndex + 1)...])
+        }
+    }
+
+    /// The column of `label` among the `columns` of the first line.
+    private func resolve(_ label: LabelColumn) throws -> Int {
+        switch label {
+        case .index(let index):
+            guard index < columns else {
+                throw TrainerError(.usage, subject: "--label-column \(index)", "\(path) has \(columns) columns, numbered from 0 to \(columns - 1)")
+            }
+            return index
+        case .name(let name):
+            guard !names.isEmpty else {
+                throw TrainerError(.usage, subject: "--label-column \(name)", "\(path) has no header line naming its columns; give the column's number (from 0)")
+            }
+            guard let index = names.firstIndex(of: name) else {
+                let shown = names.prefix(8).joined(separator: ", ") + (names.count > 8 ? ", …" : "")
+                throw TrainerError(.usage, subject: "--label-column \(name)", "\(path)'s header line has no such column (it has \(shown))")
+            }
+            return index
+        }
+    }
+
+    /// The trimmed text of every field of `bytes[start..<end]`.
+    private func fieldTexts(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> [String] {
+        var texts: [String] = [], fieldStart = start
+        while true {
+            var fieldEnd = fieldStart
+            while fieldEnd < end && bytes[fieldEnd] != 0x2C { fieldEnd += 1 }
+            let (a, b) = trimmed(bytes, fieldStart, fieldEnd)
+            texts.append(String(decoding: UnsafeBufferPointer(start: bytes + a, count: b - a), as: UTF8.self))
+            if fieldEnd >= end { return texts }
+            fieldStart = fieldEnd + 1
         }
     }
 
@@ -160,4 +208,32 @@ private func parseNumber(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int
 private func quotedText(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> String {
     let text = String(decoding: UnsafeBufferPointer(start: bytes + start, count: end - start), as: UTF8.self)
     return "\"" + (text.count > 60 ? text.prefix(60) + "…" : text) + "\""
+}
+
+/// Which CSV column holds the label (`--label-column`): its number, counting from 0, or its name
+/// in the file's header line.
+public enum LabelColumn: Sendable, Equatable, CustomStringConvertible {
+    case index(Int)
+    case name(String)
+
+    /// The first column.
+    public static let first = LabelColumn.index(0)
+
+    /// A whole number ≥ 0 is a column's number; anything else non-empty a name.
+    public init(parsing text: String) throws {
+        if let index = Int(text) {
+            guard index >= 0 else { throw TrainerError(.usage, subject: "--label-column \(text)", "a column's number counts from 0") }
+            self = .index(index)
+        } else {
+            guard !text.isEmpty else { throw TrainerError(.usage, subject: "--label-column", "needs a column's name or number") }
+            self = .name(text)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .index(let index): return String(index)
+        case .name(let name): return name
+        }
+    }
 }

@@ -9,6 +9,11 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
     case idx(directory: String)
     /// "csv:FILE": label in the first column, features in the rest; the same file for both splits.
     case csv(path: String)
+    /// "npy:FEATURES.npy,LABELS.npy": NumPy arrays (`np.save`), features N × D (or N × d₁ × d₂ …,
+    /// flattened per sample), labels N; the same arrays for both splits.
+    case npy(features: String, labels: String)
+    /// "npz:FILE.npz": an `np.savez` archive holding arrays `x` (or `X`) and `y`; the same for both splits.
+    case npz(path: String)
     /// "xor" or "xor:N": noisy XOR in two dimensions, N samples per split (default 200).
     case xor(count: Int)
     /// "blobs[:N[:K[:D]]]": K Gaussian blobs in D dimensions, N samples per split (default 300, 2, 2).
@@ -19,6 +24,15 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
     /// Which half of a data source to load.
     public enum Split: String, Sendable, CaseIterable {
         case test, train
+    }
+
+    /// Whether the source has a test split of its own (IDX sets and synthetic sets); a file of
+    /// samples (CSV, NumPy) is one split, and its test data come from `--test-data`.
+    public var hasTestSplit: Bool {
+        switch self {
+        case .csv, .npy, .npz: return false
+        case .fashionMNIST, .idx, .xor, .blobs, .linear: return true
+        }
     }
 
     /// Where "fashion-mnist" is read from.
@@ -33,6 +47,10 @@ public enum DataSource: Sendable, Equatable, CustomStringConvertible {
             return "idx:\(directory)"
         case .csv(let path):
             return "csv:\(path)"
+        case .npy(let features, let labels):
+            return "npy:\(features),\(labels)"
+        case .npz(let path):
+            return "npz:\(path)"
         case .xor(let count):
             return shortest("xor", [count], defaults: SyntheticDefaults.xor)
         case .blobs(let count, let classes, let dimensions):

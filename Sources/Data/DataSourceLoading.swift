@@ -6,7 +6,8 @@ extension DataSource {
     /// csv: the file itself for either split. Synthetic: generated from `seed` (train and test
     /// differ but share blob centres and regression weights), named e.g. `xor (train)`.
     /// Throws `.noInput` for missing input, `.data` for bad contents.
-    public func load(split: Split, seed: UInt64) throws -> Dataset {
+    /// `label`: the label's column of a CSV file (ignored by other sources).
+    public func load(split: Split, seed: UInt64, label: LabelColumn = .first) throws -> Dataset {
         let synthetic = "\(description) (\(split == .train ? "train" : "test"))"
         switch self {
         case .fashionMNIST:
@@ -14,7 +15,11 @@ extension DataSource {
         case .idx(let directory):
             return try loadIDX(directory: directory, split: split)
         case .csv(let path):
-            return try loadCSV(path: path)
+            return try loadCSV(path: path, label: label)
+        case .npy(let features, let labels):
+            return try NumPyInput.load(features: features, labels: labels)
+        case .npz(let path):
+            return try NumPyInput.load(npz: path)
         case .xor(let count):
             return makeXor(count: count, seed: seed, split: split, name: synthetic)
         case .blobs(let count, let classes, let dimensions):

@@ -11,19 +11,27 @@ enum SyntheticLimits {
 
 extension DataSource {
     /// Parses the value of `flag` (e.g. "--data"): `fashion-mnist`, `idx:DIR`, `csv:FILE`,
-    /// `xor[:N]`, `blobs[:N[:K[:D]]]` or `linear[:N[:D]]`. Throws `.usage` naming `flag` for
+    /// `npy:FEATURES.npy,LABELS.npy`, `npz:FILE.npz`, `xor[:N]`, `blobs[:N[:K[:D]]]` or `linear[:N[:D]]`. Throws `.usage` naming `flag` for
     /// unknown forms, empty paths, extra or non-integer fields, N < 1 or N > 10 000 000,
     /// K < 2 or K > 10 000, D < 1 or D > 10 000, and N × D > 100 000 000.
     public init(parsing text: String, flag: String) throws {
         func fail(_ problem: String) -> TrainerError {
             TrainerError(.usage, subject: flag, "\"\(text)\": \(problem)")
         }
-        let forms = "expected fashion-mnist, idx:DIR, csv:FILE, xor[:N], blobs[:N[:K[:D]]] or linear[:N[:D]]"
+        let forms = "expected fashion-mnist, idx:DIR, csv:FILE, npy:FEATURES.npy,LABELS.npy, npz:FILE.npz, xor[:N], blobs[:N[:K[:D]]] or linear[:N[:D]]"
         if text == "fashion-mnist" {
             self = .fashionMNIST
             return
         }
-        for (prefix, make) in [("idx:", DataSource.idx(directory:)), ("csv:", DataSource.csv(path:))] {
+        if text.hasPrefix("npy:") {
+            let paths = text.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard paths.count == 2, !paths[0].isEmpty, !paths[1].isEmpty else {
+                throw fail("npy: takes two paths, features and labels: npy:FEATURES.npy,LABELS.npy")
+            }
+            self = .npy(features: paths[0], labels: paths[1])
+            return
+        }
+        for (prefix, make) in [("idx:", DataSource.idx(directory:)), ("csv:", DataSource.csv(path:)), ("npz:", DataSource.npz(path:))] {
             guard text.hasPrefix(prefix) else { continue }
             let path = String(text.dropFirst(prefix.count))
             guard !path.isEmpty else { throw fail("the path after \(prefix) is empty") }

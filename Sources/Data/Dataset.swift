@@ -1,6 +1,7 @@
 import Support
 
-/// A whole split in memory: `count` samples of `featureCount` features each, and one label per sample.
+/// A whole split: `count` samples of `featureCount` features each — in memory, or rows of a
+/// mapped file — and one label per sample.
 ///
 /// The initializer checks nothing; the loaders guarantee `storage.elementCount == count * featureCount`,
 /// `labels.count == count`, `1 ≤ count ≤ Dataset.maximumSampleCount` and `featureCount ≥ 1`.
@@ -45,8 +46,22 @@ public struct Dataset: Sendable {
             var kept = [Float](); kept.reserveCapacity(rows.count * width)
             for row in rows { kept.append(contentsOf: floats[(row * width)..<((row + 1) * width)]) }
             storage = .floats(kept)
+        case .mapped(let mapped):
+            storage = .mapped(mapped.subset(rows))  // the rows' indices, not their values
         }
         return Dataset(name: name, count: rows.count, featureCount: width, storage: storage,
                        labels: rows.map { labels[$0] }, labelSource: labelSource)
+    }
+}
+
+extension Dataset {
+    /// Asks for the rows of `ranges` of samples to be read into memory now, without waiting
+    /// (mapped data; `MappedFile.willNeed`). A hint: nothing for data in memory.
+    public func readAhead(_ ranges: [Range<Int>]) {
+        guard case .mapped(let mapped) = storage else { return }
+        for range in ranges where !range.isEmpty && range.upperBound <= count {
+            let first = mapped.byteRange(range.lowerBound).lowerBound, last = mapped.byteRange(range.upperBound - 1).upperBound
+            mapped.file.willNeed(min(first, last - mapped.rowBytes)..<max(last, first + mapped.rowBytes))
+        }
     }
 }

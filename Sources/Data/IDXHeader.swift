@@ -10,7 +10,8 @@ struct IDXHeader {
 
     /// Reads the header of `bytes` (the file at `path`) and checks that its magic number is
     /// `expectedMagic`, described to users as `kind` (e.g. "IDX3 uint8 images"). Throws `.data`.
-    init(_ bytes: [UInt8], path: String, expectedMagic: UInt32, kind: String) throws {
+    init<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, path: String, expectedMagic: UInt32, kind: String) throws
+        where Bytes.Index == Int {
         let dimensionCount = Int(expectedMagic & 0xFF)
         let size = 4 + 4 * dimensionCount
         let expected = "0x\(hex8(expectedMagic)) (\(kind))"
@@ -44,8 +45,8 @@ struct IDXHeader {
 }
 
 /// The big-endian 32-bit word at `offset`; the caller has checked that 4 bytes are there.
-private func bigEndianWord(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-    bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+private func bigEndianWord<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at offset: Int) -> UInt32 where Bytes.Index == Int {
+    (offset..<offset + 4).reduce(0) { $0 << 8 | UInt32(bytes[bytes.startIndex + $1]) }
 }
 
 /// `value` as eight upper-case hex digits.

@@ -10,6 +10,7 @@ public struct PortableRandom: Sendable {
     /// Purposes that must never share a sequence.
     public enum Stream: UInt64, Sendable {
         case permutation = 1, initialization = 2, syntheticTrain = 3, syntheticTest = 4, gradientCheck = 5, powerSGD = 6, validation = 7
+        case blockPermutation = 8, blockWindow = 9
     }
 
     /// A generator for `stream` number `index` (e.g. the epoch) under the user's `seed`.

@@ -22,6 +22,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Which split of the data.")
     var split = DataSource.Split.test
 
+    @Option(help: "CSV data: the label's column, by name or number from 0. (default: the checkpoint's)")
+    var labelColumn: String?
+
     @Flag(help: "Do not print the confusion matrix of a classifier.")
     var noMatrix = false
 
@@ -32,7 +35,8 @@ struct EvaluateCommand: ParsableCommand {
             throw TrainerError(.usage, subject: "--data", "the checkpoint names no data set; give --data")
         }
         let seed = loaded.metadata["seed"].flatMap(UInt64.init) ?? 0
-        let dataset = try source.load(split: split, seed: seed)
+        let label = try LabelColumn(parsing: labelColumn ?? RunSettings.flag("--label-column").recorded(in: loaded.metadata) ?? "0")
+        let dataset = try source.load(split: split, seed: seed, label: label)
         let model = ModelScores(loaded)
         try model.checkFeatures(of: dataset)
         if let classes = loaded.classes { try dataset.validateClassLabels(classes: classes) }

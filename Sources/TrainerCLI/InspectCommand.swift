@@ -39,12 +39,16 @@ struct InspectCommand: ParsableCommand {
         let p = loaded.progress
         print("\nprogress")
         print("  epochs completed \(p.epochsCompleted), steps into the next epoch \(p.stepInEpoch), global step \(p.globalStep), samples seen \(p.samplesSeen)")
+        if let standardization = loaded.standardization {
+            let constant = standardization.constantFeatures.count
+            print("\nstandardize: \(standardization.means.count) features by the training split's mean and standard deviation (\(ModelCheckpoint.meanTensor), \(ModelCheckpoint.deviationTensor))\(constant > 0 ? ", \(constant) constant (centred only)" : "")")
+        }
         print("\ntensors (\(file.tensors.count), CRC-32 \(m["tensors_crc32"] ?? "?") verified)")
         print("  name                  dtype  shape          elements        min        max       mean")
         for tensor in file.tensors {
-            let values = tensor.floats() ?? []
+            let values = tensor.floats().map { $0.map(Double.init) } ?? tensor.doubles() ?? []
             let low = values.min() ?? 0, high = values.max() ?? 0
-            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Float(values.count)
+            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
             let shape = "[" + tensor.shape.map(String.init).joined(separator: ", ") + "]"
             print("  " + [tensor.name.padding(toLength: 21, withPad: " ", startingAt: 0), tensor.dtype.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0),
                           shape.padding(toLength: 14, withPad: " ", startingAt: 0), String(tensor.elementCount).padding(toLength: 9, withPad: " ", startingAt: 0),

@@ -6,7 +6,7 @@ import Support
 import Training
 
 /// A checkpoint's model, ready to score data: the forward pass in batches, as `evaluate` and
-/// `predict` use it.
+/// `predict` use it, on features standardised as the run's were.
 struct ModelScores {
     let loaded: ModelCheckpoint.Loaded
     let network: Network<Float>
@@ -48,6 +48,7 @@ struct ModelScores {
     func forEachBatch(_ dataset: Dataset,
                       _ body: (_ first: Int, _ rows: Int, _ scores: UnsafePointer<Float>, _ labels: UnsafePointer<Float>) throws -> Void) rethrows {
         let batch = BatchBuffer<Float>(capacity: batchRows, featureCount: dataset.featureCount)
+        batch.standardization = loaded.standardization  // as the run trained (--standardize)
         try Evaluation.forEachBatch(network, on: dataset, order: Evaluation.identityOrder(dataset.count),
                                     range: 0..<dataset.count, batch: batch, body)
     }

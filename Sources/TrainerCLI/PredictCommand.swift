@@ -20,8 +20,8 @@ struct PredictCommand: ParsableCommand {
     var checkpoint: String
 
     @Argument(help: ArgumentHelp(
-        "The samples: idx:PATH | csv:FILE | fashion-mnist.",
-        discussion: "idx:PATH is an IDX3 images file (raw or .gz), or a directory whose t10k-images-idx3-ubyte[.gz] is read; pixels are scaled by 1/255. csv:FILE holds one sample per line, either features only or a label first (ignored) as in training files: the column count tells which. fashion-mnist is its t10k images."))
+        "The samples: idx:PATH | csv:FILE | npy:FILE.npy | npz:FILE.npz | fashion-mnist.",
+        discussion: "idx:PATH is an IDX3 images file (raw or .gz), or a directory whose t10k-images-idx3-ubyte[.gz] is read; pixels are scaled by 1/255. csv:FILE holds one sample per line, either features only or a label first (ignored) as in training files: the column count tells which. npy:FILE.npy is a NumPy array of the features (as in --data; a labels file after a comma is not read), npz:FILE.npz an np.savez archive with x or X. fashion-mnist is its t10k images. Features are standardised as the run's were (--standardize)."))
     var input: String
 
     @Option(name: [.short, .customLong("output")], help: "Write the CSV here instead of stdout.")
@@ -93,7 +93,22 @@ struct PredictCommand: ParsableCommand {
             }
             return Dataset(name: path, count: all.count, featureCount: inputCount, storage: .floats(features), labels: all.labels)
         }
-        throw TrainerError(.usage, subject: "INPUT \"\(text)\"", "expected idx:PATH, csv:FILE or fashion-mnist")
+        if text.hasPrefix("npy:") {
+            // The features; a labels file after a comma is allowed (as in --data) and not read.
+            let path = String(text.dropFirst(4).split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)[0])
+            guard !path.isEmpty else { throw TrainerError(.usage, subject: "INPUT \"\(text)\"", "the path after npy: is empty") }
+            return try NumPyInput.unlabeled(try NumPyInput.array(npy: path))
+        }
+        if text.hasPrefix("npz:") {
+            let path = String(text.dropFirst(4))
+            guard !path.isEmpty else { throw TrainerError(.usage, subject: "INPUT \"\(text)\"", "the path after npz: is empty") }
+            let file = try MappedFile(path)
+            guard let x = try NumPyInput.array(npz: path, named: ["x", "X"], file: file) else {
+                throw TrainerError(.data, subject: path, "holds no array x or X (the features)")
+            }
+            return try NumPyInput.unlabeled(x)
+        }
+        throw TrainerError(.usage, subject: "INPUT \"\(text)\"", "expected idx:PATH, csv:FILE, npy:FILE.npy, npz:FILE.npz or fashion-mnist")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Batching
 import Communication
 import Data
 import KernelCore
@@ -10,12 +11,22 @@ import Training
 /// Numeric options parse the next word unconditionally, so `--lr -0.1` reaches the range check
 /// and its message instead of being taken for a flag.
 struct TrainOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Training data: fashion-mnist | idx:DIR | csv:FILE | xor[:N] | blobs[:N[:K[:D]]] | linear[:N[:D]].",
-                               discussion: "idx:DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and t10k-… (pixels scaled by 1/255). csv:FILE has the label in the first column; the first line is a header if any field is not a number."))
+    @Option(help: ArgumentHelp("Training data: fashion-mnist | idx:DIR | csv:FILE | npy:FEATURES.npy,LABELS.npy | npz:FILE.npz | xor[:N] | blobs[:N[:K[:D]]] | linear[:N[:D]].",
+                               discussion: "idx:DIR holds train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz] and t10k-… (pixels scaled by 1/255). csv:FILE has the label in the first column; the first line is a header if any field is not a number. npy: and npz: are NumPy arrays (np.save; np.savez with x and y), mapped and never copied: features N × D (or N × d₁ × d₂ …) of float32, float64, int8…int64, or uint8 (scaled by 1/255, as IDX pixels are), labels N."))
     var data = "fashion-mnist"
 
-    @Option(help: "Test data, same forms as --data. (default: the test split of --data; none for csv:)")
+    @Option(help: "Test data, same forms as --data. (default: the test split of --data; none for csv:, npy: and npz:)")
     var testData: String?
+
+    @Option(help: "CSV data: the label's column, by its name in the header line or its number counting from 0 (the others are the features). (default: 0, the first)")
+    var labelColumn = "0"
+
+    @Option(help: ArgumentHelp("The epoch's order of the training samples: global (a uniform permutation) | blocks:R (blocks of R consecutive rows in a random order, the rows of each window of 8 blocks shuffled among themselves: reads in runs, for data larger than memory).",
+                               discussion: "Both orders depend on --seed and the epoch alone: N ranks anywhere compute what N threads do."))
+    var shuffle = "global"
+
+    @Flag(help: "Standardise every feature by the mean and standard deviation of the training split (Float64, over all ranks), applied as rows are gathered; kept in the checkpoint, and applied by evaluate and predict. A constant feature is only centred.")
+    var standardize = false
 
     @OptionGroup var modelOptions: ModelOptions<TrainOptions>
 
@@ -95,6 +106,9 @@ struct TrainOptions: ParsableArguments {
         c.gradCompression = try GradientCompression(parsing: gradCompression)
         c.classes = classes
         c.validation = validation
+        c.labelColumn = try LabelColumn(parsing: labelColumn)
+        c.shuffle = try Shuffle(parsing: shuffle)
+        c.standardize = standardize
         try RunSettings.validate(c)
         return c
     }

@@ -1,3 +1,4 @@
+import Batching
 import Checkpoint
 import Communication
 import KernelCore
@@ -9,17 +10,19 @@ import Support
 enum CheckpointBroadcast {
     /// Fills `network` (and the optimizer's state buffers, and a compressed sum's `carried`
     /// state) from the checkpoint rank 0 resumes, if any, else from the initialisation of `seed`,
-    /// on every rank; returns the progress to start from. Collective.
+    /// on every rank; returns the progress to start from and the checkpoint's standardisation
+    /// (nil when starting afresh). Collective.
     static func startingPoint(_ resumed: SafeTensors?, network: Network<Float>,
                               optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
-                              carried: CarriedState, seed: UInt64, communicator: Communicator) throws -> TrainingProgress {
+                              carried: CarriedState, seed: UInt64,
+                              communicator: Communicator) throws -> (progress: TrainingProgress, standardization: Standardization?) {
         // Whether rank 0 found a checkpoint to resume (with `--resume auto` there may be none).
         var resuming = [UInt8(resumed == nil ? 0 : 1)]
         resuming.withUnsafeMutableBytes { communicator.broadcast($0, root: 0) }
         guard resuming[0] == 1 else {
             Initialization.initialize(network, seed: seed)
             communicator.broadcast(UnsafeMutableRawBufferPointer(network.parameters), root: 0)
-            return TrainingProgress()
+            return (TrainingProgress(), nil)
         }
         return try restore(broadcast(resumed, from: communicator), into: network, optimizerState: optimizerState, carried: carried,
                            rank: communicator.rank)
@@ -37,10 +40,10 @@ enum CheckpointBroadcast {
 
     /// Puts a checkpoint's parameters into a network and its optimizer state into
     /// `optimizerState` (zero where it has none: a run without momentum), rank `rank`'s part and
-    /// the shared part of its compression state into `carried`; returns its progress.
+    /// the shared part of its compression state into `carried`; returns its progress and standardisation.
     static func restore(_ file: SafeTensors, into network: Network<Float>,
                         optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
-                        carried: CarriedState, rank: Int) throws -> TrainingProgress {
+                        carried: CarriedState, rank: Int) throws -> (progress: TrainingProgress, standardization: Standardization?) {
         let loaded = try ModelCheckpoint.decode(file, source: "the checkpoint broadcast by rank 0")
         guard loaded.parameters.count == network.parameterCount else {
             throw TrainerError(.data, subject: "checkpoint", "has \(loaded.parameters.count) parameters, the model \(network.parameterCount)")
@@ -58,6 +61,6 @@ enum CheckpointBroadcast {
             _ = carried.perRank.update(fromContentsOf: loaded.carried.perRank[rank])
             _ = carried.shared.update(fromContentsOf: loaded.carried.shared)
         }
-        return loaded.progress
+        return (loaded.progress, loaded.standardization)
     }
 }

@@ -1,3 +1,4 @@
+import Batching
 import Checkpoint
 import Communication
 import Data
@@ -10,7 +11,9 @@ import Support
 ///
 /// Tensors: every parameter by its readable name (`layers.0.weight`, shape [outputs, inputs],
 /// F32), the optimizer's state by the names `Optimizer.state` gives (e.g. `optimizer.velocity`,
-/// `optimizer.exp_avg`), a compressed sum's state (`compression.rank0` …). Metadata: the format and its
+/// `optimizer.exp_avg`), a compressed sum's state (`compression.rank0` …), and with
+/// `--standardize` the features' means and standard deviations (`standardize.mean`,
+/// `standardize.sd`, F64 of shape [inputs]). Metadata: the format and its
 /// version, the run's settings (those of `RunSettings.all` with a key), the progress
 /// (`TrainingProgress`), the world size at save and a CRC-32 of all tensor bytes.
 public enum ModelCheckpoint {
@@ -19,13 +22,16 @@ public enum ModelCheckpoint {
     /// A compressed sum's state (`CarriedState`): rank r's part, and the part all ranks share.
     public static func residualTensor(rank: Int) -> String { "compression.rank\(rank)" }
     public static let sharedCompressionTensor = "compression.shared"
+    /// `--standardize`'s statistics.
+    public static let meanTensor = "standardize.mean", deviationTensor = "standardize.sd"
 
     /// The checkpoint of `network` after `progress`, trained by `configuration` on `plan.ranks`
     /// ranks summing as `plan` says (recorded for people: `trainer inspect` prints it);
     /// `carried`: every rank's part of a compressed sum's state, in rank order, and the shared part.
     public static func encode(_ network: Network<Float>, optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
                               configuration: TrainingConfiguration, data: PreparedData, progress: TrainingProgress,
-                              plan: ReductionPlan, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
+                              plan: ReductionPlan, carried: (perRank: [[Float]], shared: [Float]) = ([], []),
+                              standardization: Standardization? = nil) -> SafeTensors {
         var tensors = network.architecture.tensorNames.map { tensor in
             TensorEntry(name: tensor.name, shape: tensor.shape,
                         floats: UnsafeBufferPointer(rebasing: network.parameters[tensor.range]))
@@ -40,6 +46,11 @@ public enum ModelCheckpoint {
             tensors.append(carried.shared.withUnsafeBufferPointer {
                 TensorEntry(name: sharedCompressionTensor, shape: [carried.shared.count], floats: $0)
             })
+        }
+        if let standardization {
+            for (name, values) in [(meanTensor, standardization.means), (deviationTensor, standardization.deviations)] {
+                tensors.append(values.withUnsafeBufferPointer { TensorEntry(name: name, shape: [values.count], doubles: $0) })
+            }
         }
         var metadata = RunSettings.metadata(configuration, data: data)
         metadata["format"] = format
@@ -79,6 +90,8 @@ public enum ModelCheckpoint {
         public let progress: TrainingProgress
         public let metadata: [String: String]
         public let data: DataSource?
+        /// `--standardize`'s statistics, when the run standardised its features.
+        public let standardization: Standardization?
     }
 
     /// Reads and checks `path`; errors name the path.
@@ -175,7 +188,24 @@ public enum ModelCheckpoint {
         }
         let data = m["data"].flatMap { try? DataSource(parsing: $0, flag: "data") }
         return Loaded(model: model, architecture: architecture, classes: classes, parameters: parameters,
-                      optimizerState: optimizerState, carried: carried, progress: progress, metadata: m, data: data)
+                      optimizerState: optimizerState, carried: carried, progress: progress, metadata: m, data: data,
+                      standardization: try standardization(file, inputs: inputs, standardized: m["standardize"] == "true", fail: fail))
+    }
+
+    /// The statistics of a run with `--standardize`: both tensors, F64 vectors of the model's
+    /// input count, finite, deviations ≥ 0; none without it.
+    static func standardization(_ file: SafeTensors, inputs: Int, standardized: Bool,
+                                fail: (String) -> TrainerError) throws -> Standardization? {
+        guard standardized else { return nil }
+        let vectors = try [meanTensor, deviationTensor].map { name -> [Double] in
+            guard let entry = file[name] else { throw fail("tensor \(name) is missing: the run standardised its features") }
+            guard entry.shape == [inputs], let values = entry.doubles(), values.allSatisfy(\.isFinite) else {
+                throw fail("tensor \(name) must be F64 of shape [\(inputs)], finite")
+            }
+            return values
+        }
+        guard vectors[1].allSatisfy({ $0 >= 0 }) else { throw fail("tensor \(deviationTensor) holds a negative standard deviation") }
+        return Standardization(means: vectors[0], deviations: vectors[1])
     }
 
     /// A compressed run's state: with `grad_compression` other than none, one F32 vector per rank
@@ -213,6 +243,7 @@ extension ModelCheckpoint.Loaded {
     public func checkResumable(by configuration: TrainingConfiguration, data: PreparedData, source: String,
                                worldSize: Int) throws {
         let differences = RunSettings.resumeMustMatch.compactMap { setting -> String? in
+            if setting.comparedOnlyIfRecorded, setting.key.flatMap({ metadata[$0] }) == nil { return nil }
             let saved = setting.recorded(in: metadata) ?? "missing"
             let current = setting.value(of: configuration, data: data)
             return saved == current ? nil : "\(setting.name) is \(saved) in the checkpoint but \(current) now"

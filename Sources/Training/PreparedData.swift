@@ -15,19 +15,23 @@ public struct PreparedData: Sendable {
     /// K for classification, nil for regression.
     public let classes: Int?
     public let architecture: Architecture
-    /// CRC-32s of the training and test data (`Dataset.checksum`), computed once.
-    public let trainChecksum: UInt32
-    public let testChecksum: UInt32?
+    /// What identifies the training and test data without a pass over them (`Dataset.sampleChecksum`).
+    public let trainIdentity: UInt32
+    public let testIdentity: UInt32?
+    /// The CRC-32 of all the training data, before any was held out (`Dataset.checksum`): one
+    /// pass over them, made only to resume a checkpoint of an earlier version, which recorded it.
+    public let sourceChecksum: @Sendable () -> UInt32
 
     public init(_ configuration: TrainingConfiguration) throws {
-        let all = try configuration.data.load(split: .train, seed: configuration.seed)
+        let label = configuration.labelColumn
+        let all = try configuration.data.load(split: .train, seed: configuration.seed, label: label)
         (train, validation) = try Self.holdOut(configuration.validation, of: all, seed: configuration.seed)
         if let source = configuration.testData {
-            test = try source.load(split: .test, seed: configuration.seed)
-        } else if case .csv = configuration.data {
+            test = try source.load(split: .test, seed: configuration.seed, label: label)
+        } else if !configuration.data.hasTestSplit {
             test = nil
         } else {
-            test = try configuration.data.load(split: .test, seed: configuration.seed)
+            test = try configuration.data.load(split: .test, seed: configuration.seed, label: label)
         }
         if let test, test.featureCount != train.featureCount {
             throw TrainerError(.data, subject: test.name,
@@ -47,8 +51,9 @@ public struct PreparedData: Sendable {
             classes = nil
         }
         architecture = try configuration.model.architecture(inputCount: train.featureCount, classes: classes)
-        trainChecksum = all.checksum()
-        testChecksum = test?.checksum()
+        trainIdentity = all.sampleChecksum()
+        testIdentity = test?.sampleChecksum()
+        sourceChecksum = { all.checksum() }
     }
 
     /// `count` samples of `all` for validation, chosen by `seed` (the first `count` of a

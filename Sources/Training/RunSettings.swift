@@ -30,6 +30,12 @@ public struct RunSetting: Sendable {
     /// with `--optimizer adamw` alone; `flag` comes before it in `RunSettings.all`); a replay
     /// leaves it out otherwise.
     public private(set) var appliesOnlyWith: (flag: String, value: String)? = nil
+    /// Compared on resume only with a checkpoint that records it (the data's identity changed
+    /// form: a checkpoint records one form or the other).
+    public private(set) var comparedOnlyIfRecorded = false
+    /// Written into checkpoints (false: read from those of earlier versions alone, its value
+    /// computed only to resume one).
+    public private(set) var written = true
     /// The value as given, before any data is loaded (nil: not given) — what `limits` checks.
     let given: @Sendable (TrainingConfiguration) -> String?
     /// The run's value, canonical text: the metadata value, what ranks compare, what a resume matches.
@@ -98,6 +104,20 @@ public struct RunSetting: Sendable {
         return setting
     }
 
+    /// This setting, compared on resume only when the checkpoint records it.
+    func comparedIfRecorded() -> RunSetting {
+        var setting = self
+        setting.comparedOnlyIfRecorded = true
+        return setting
+    }
+
+    /// This setting, which earlier versions wrote into checkpoints and this one only reads.
+    func readFromEarlierCheckpoints() -> RunSetting {
+        var setting = comparedIfRecorded()
+        setting.written = false
+        return setting
+    }
+
     /// This setting, which applies only when `flag` has `value`.
     func applies(with flag: String, _ value: String) -> RunSetting {
         var setting = self
@@ -157,6 +177,7 @@ public enum RunSettings {
         .flag("--model", .text, key: "model") { $0.model.description },
         .flag("--data", .text, key: "data") { $0.data.description },
         .flag("--test-data", .text, key: "test_data") { $0.testData?.description ?? "default" }.unset("default"),
+        .flag("--label-column", .text, key: "label_column", whenMissing: "0") { $0.labelColumn.description },
         RunSetting(name: "--classes", source: .flag(.integer), key: "classes", ranksMustAgree: true, resumeMustMatch: true,
                    limits: classesLimits, whenMissing: nil, given: { $0.classes.map(String.init) },
                    value: { _, data in data.classes.map(String.init) ?? "none" })
@@ -178,6 +199,8 @@ public enum RunSettings {
         .flag("--l2", .real, key: "l2", limits: .nonNegative) { String($0.regularization.l2) },
         .flag("--seed", .integer, key: "seed") { String($0.seed) },
         .flag("--validation", .integer, key: "validation", limits: .whole(0...Int(Int32.max)), whenMissing: "0") { String($0.validation) },
+        .flag("--shuffle", .text, key: "shuffle", whenMissing: "global") { $0.shuffle.description },
+        .flag("--standardize", .boolean, key: "standardize", whenMissing: "false") { String($0.standardize) },
         .flag("--mpi-reduce", .text, key: nil, resume: false) { $0.mpiReduce.rawValue },
         .flag("--grad-compression", .text, key: "grad_compression", whenMissing: "none") { $0.gradCompression.description },
         // A compressed sum's state is gathered from every rank when rank 0 writes a checkpoint,
@@ -191,9 +214,15 @@ public enum RunSettings {
         .derived("the training data's sample count", key: "train_samples", limits: .whole(1...Int(Int32.max))) {
             String($0.train.count)
         },
-        .derived("the training data's CRC-32", key: "data_crc32") { String($0.trainChecksum) },
+        // What identifies the data without a pass over it: their shape, element type and a CRC-32 of
+        // a fixed sample of rows (`Dataset.sampleChecksum`). Checkpoints of earlier versions
+        // recorded a CRC-32 of all the data instead, computed only to resume one of them.
+        .derived("the training data's sample CRC-32", key: "data_sample_crc32") { String($0.trainIdentity) }.comparedIfRecorded(),
+        .derived("the training data's CRC-32 (checkpoints of earlier versions)", key: "data_crc32", agree: false) {
+            String($0.sourceChecksum())
+        }.readFromEarlierCheckpoints(),
         .derived("the test data's sample count", key: nil, resume: false) { String($0.test?.count ?? 0) },
-        .derived("the test data's CRC-32", key: nil, resume: false) { String($0.testChecksum ?? 0) },
+        .derived("the test data's sample CRC-32", key: nil, resume: false) { String($0.testIdentity ?? 0) },
         .derived("the model's input count", key: "input_count", resume: false, limits: .whole(1...(1 << 24))) {
             String($0.architecture.inputCount)
         },
@@ -231,7 +260,7 @@ public enum RunSettings {
     /// The run's settings that checkpoints record, as metadata.
     static func metadata(_ configuration: TrainingConfiguration, data: PreparedData) -> [String: String] {
         var metadata: [String: String] = [:]
-        for setting in all { if let key = setting.key { metadata[key] = setting.value(configuration, data) } }
+        for setting in all where setting.written { if let key = setting.key { metadata[key] = setting.value(configuration, data) } }
         return metadata
     }
 }

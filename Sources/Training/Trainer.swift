@@ -113,10 +113,20 @@ public final class Trainer {
         testOrder = Evaluation.identityOrder(data.test?.count ?? 0)
         validationOrder = Evaluation.identityOrder(data.validation?.count ?? 0)
         let step = self.step
-        start = try watchdog.waiting(.startingPoint) {
+        let (start, saved) = try watchdog.waiting(.startingPoint) {
             try CheckpointBroadcast.startingPoint(resumed, network: step.network, optimizerState: step.optimizer.state,
                                                   carried: step.reduction.carried, seed: configuration.seed,
                                                   communicator: communicator)
+        }
+        self.start = start
+        // --standardize: the statistics the run has used since its start, or those of its data now.
+        if configuration.standardize {
+            let standardization = try saved ?? watchdog.waiting(.setup) { Standardization.of(data.train, communicator: communicator) }
+            step.batch.standardization = standardization
+            if communicator.isRoot, saved == nil, let first = standardization.constantFeatures.first {
+                let others = standardization.constantFeatures.count - 1
+                logger.info("--standardize: feature \(first)\(others > 0 ? " and \(others) other(s)" : "") constant in the training split: centred, not scaled")
+            }
         }
     }
 
@@ -124,7 +134,8 @@ public final class Trainer {
     /// a compressed sum (`gatherCarriedState`).
     public func checkpoint(_ progress: TrainingProgress, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
         ModelCheckpoint.encode(network, optimizerState: step.optimizer.state, configuration: configuration,
-                               data: data, progress: progress, plan: step.plan, carried: carried)
+                               data: data, progress: progress, plan: step.plan, carried: carried,
+                               standardization: step.batch.standardization)
     }
 
     /// Rank 0 writes the checkpoint of `progress` (when it writes checkpoints). With a compressed

@@ -1,3 +1,4 @@
+import Batching
 import Communication
 import Data
 import KernelCore
@@ -34,6 +35,12 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var classes: Int?
     /// Training samples held out for validation (chosen by the seed; 0: none).
     public var validation = 0
+    /// The label's column in CSV data (`--data` and `--test-data`).
+    public var labelColumn = LabelColumn.first
+    /// The epoch's order of the training samples.
+    public var shuffle = Shuffle.global
+    /// Standardise every feature by the training split's mean and standard deviation.
+    public var standardize = false
     /// Point a `best` file in the checkpoint directory at the epoch-end checkpoint of the
     /// lowest validation loss so far (and never prune it).
     public var keepBest = false

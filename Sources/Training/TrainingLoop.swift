@@ -18,7 +18,9 @@ extension Trainer {
         }
         while progress.epochsCompleted < configuration.epochs {
             let epoch = progress.epochsCompleted + 1
-            let permutation = epochPermutation(count: data.train.count, seed: configuration.seed, epoch: progress.epochsCompleted)
+            let order = configuration.shuffle.order(count: data.train.count, seed: configuration.seed, epoch: progress.epochsCompleted)
+            let permutation = order.samples
+            var readAhead: Int? = nil  // the start of the window read ahead last
             let started = Date(), samplesBefore = progress.samplesSeen
             step.resetPhases()
             var rate = configuration.learningRate
@@ -28,6 +30,11 @@ extension Trainer {
                                                    stepsPerEpoch: plan.stepsPerEpoch,
                                                    totalSteps: configuration.epochs * plan.stepsPerEpoch, warmup: configuration.warmup)
                 let next = index + 1 < plan.stepsPerEpoch ? permutation[plan.slice(step: index + 1, rank: rank, worldSize: world)] : []
+                // Blocks: entering a window, ask for the next one's rows to be read (data larger than memory).
+                if let window = order.window(after: index * configuration.batchSize), window.start != readAhead {
+                    data.train.readAhead(window.blocks)
+                    readAhead = window.start
+                }
                 let stats = step.run(permutation[plan.slice(step: index, rank: rank, worldSize: world)], of: data.train,
                                      prefetching: next, rate: rate, stopRequested: stopRequested(),
                                      globalStep: progress.globalStep + 1, watchdog: watchdog)

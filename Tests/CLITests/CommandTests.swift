@@ -19,9 +19,9 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(words.contains("values: auto, on, off"), outcome.stdout)
         XCTAssertTrue(words.contains("values: block, sleep"), outcome.stdout)
         XCTAssertTrue(words.contains("values: ordered, flat, allreduce"), outcome.stdout)
-        XCTAssertTrue(outcome.stdout.contains("default: fashion-mnist"))
-        XCTAssertTrue(outcome.stdout.contains("default: mlp:256-128:relu"))
-        XCTAssertTrue(outcome.stdout.contains("default: 128"))
+        XCTAssertTrue(words.contains("default: fashion-mnist"), outcome.stdout)
+        XCTAssertTrue(words.contains("default: mlp:256-128:relu"), outcome.stdout)
+        XCTAssertTrue(words.contains("default: 128"), outcome.stdout)
     }
 
     /// `--resume`'s help names every setting a resume must match (`RunSettings.all`), before

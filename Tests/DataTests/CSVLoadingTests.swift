@@ -9,12 +9,10 @@ final class CSVLoadingTests: XCTestCase {
         return try DataSource.csv(path: path).load(split: .train, seed: 1)
     }
 
+    /// The features, which a CSV file stores as float32 (mapped from the data cache).
     private func floats(_ set: Dataset, file: StaticString = #filePath, line: UInt = #line) -> [Float] {
-        guard case .floats(let values) = set.storage else {
-            XCTFail("expected float storage", file: file, line: line)
-            return []
-        }
-        return values
+        XCTAssertEqual(set.storedFeatures().element, .float32, file: file, line: line)
+        return set.featureValues()
     }
 
     func testWithHeader() throws {

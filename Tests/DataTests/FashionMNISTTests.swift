@@ -22,7 +22,8 @@ final class FashionMNISTTests: XCTestCase {
         XCTAssertEqual(train.inferredClassCount, 10)
         XCTAssertEqual(test.inferredClassCount, 10)
         try train.validateClassLabels(classes: 10)
-        guard case .bytes(let pixels, let scale) = train.storage else { return XCTFail("expected bytes") }
+        let (element, scale, pixels) = train.storedFeatures()
+        XCTAssertEqual(element, .uint8)
         XCTAssertEqual(pixels.count, 60_000 * 784)
         XCTAssertEqual(scale, 1 / 255)
         XCTAssertEqual(Set(train.labels).count, 10)

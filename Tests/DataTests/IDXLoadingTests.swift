@@ -21,9 +21,8 @@ final class IDXLoadingTests: XCTestCase {
         XCTAssertEqual(set.count, 3, file: file, line: line)
         XCTAssertEqual(set.featureCount, 4, file: file, line: line)
         XCTAssertEqual(set.labels, [9, 0, 3], file: file, line: line)
-        guard case .bytes(let bytes, let scale) = set.storage else {
-            return XCTFail("expected byte storage", file: file, line: line)
-        }
+        let (element, scale, bytes) = set.storedFeatures()
+        XCTAssertEqual(element, .uint8, file: file, line: line)
         XCTAssertEqual(bytes, pixels, file: file, line: line)
         XCTAssertEqual(scale, 1 / 255, file: file, line: line)
         XCTAssertEqual(set.inferredClassCount, 10, file: file, line: line)

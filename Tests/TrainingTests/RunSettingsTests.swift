@@ -64,7 +64,8 @@ final class RunSettingsTests: XCTestCase {
         XCTAssertEqual(Set(keys).count, keys.count, "one key per setting")
         for setting in RunSettings.all {
             guard let key = setting.key else { continue }
-            XCTAssertEqual(metadata[key], setting.value(of: c, data: data), key)
+            // Settings that only earlier versions wrote (the data's full CRC-32) are not written.
+            XCTAssertEqual(metadata[key], setting.written ? setting.value(of: c, data: data) : nil, key)
         }
     }
 
