@@ -18,7 +18,8 @@ struct TrainerCommand: ParsableCommand {
         Errors are one line, `trainer: error: WHAT: what is wrong`, with exit codes
         64 (bad flag), 65 (bad data file), 66 (missing file), 73 (cannot write), 3 (diverged), 69 (MPI).
         """,
-        subcommands: [TrainCommand.self, EvaluateCommand.self, InspectCommand.self, GradientCheckCommand.self, PredictCommand.self, PlotCommand.self],
+        subcommands: [TrainCommand.self, EvaluateCommand.self, InspectCommand.self, GradientCheckCommand.self, PredictCommand.self, PlotCommand.self,
+                      ConvertCommand.self],
         defaultSubcommand: TrainCommand.self)
 
     /// Runs the command; every error leaves as one line on stderr and a documented exit code.
