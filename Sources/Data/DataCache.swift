@@ -34,6 +34,7 @@ public enum DataCache {
         let entry = base + "-" + key.version + ".npz"
         if FileKind(at: entry) == .regularFile, let cached = try? mapped(entry, like: nil) { return cached }
         let decoded = try decode()
+        testLog(decoded.name)
         do {
             try write(decoded, to: entry)
             removeStale(of: key.name, keeping: entry)
@@ -41,6 +42,17 @@ public enum DataCache {
         } catch {
             return decoded  // a cache that cannot be written costs memory, not the run
         }
+    }
+
+    /// A test hook: `TRAINER_TEST_DECODE_LOG=FILE` appends a line to FILE each time a process
+    /// decodes a source into the cache, so that a test can count the decodings of a machine.
+    static func testLog(_ name: String) {
+        guard let path = getenv("TRAINER_TEST_DECODE_LOG").map({ String(cString: $0) }) else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let line = Array("decoded \(name) in process \(getpid())\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
     }
 
     /// A name for `files` and `variant`, and their version (sizes and modification times); nil

@@ -60,3 +60,12 @@ public enum CPUFlags {
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 }
+
+/// This process's anonymous memory — what it holds of its own, not file pages it maps — in
+/// bytes, from /proc/self/smaps_rollup; nil where Linux will not say.
+public var anonymousMemory: Int? {
+    guard let bytes = try? FileIO.readAll("/proc/self/smaps_rollup"), let text = String(validating: bytes, as: UTF8.self),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Anonymous:") }),
+          let kilobytes = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) }) else { return nil }
+    return kilobytes * 1024
+}

@@ -107,6 +107,23 @@ final class ClusterTests: XCTestCase {
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: large + ["--optimizer", "adamw", "--lr", "0.001"])
     }
 
+    /// Data larger than memory's order and standardisation (issue 21): NumPy features on scales
+    /// from 0.01 to 1000, mapped, read in blocks of 100 rows (windows of 8 blocks shuffled
+    /// together) and standardised by statistics summed over the ranks in the tree's order — on
+    /// 2 hosts × 2 ranks, the bits of 4 threads.
+    func testBlockShuffleAndStandardizationAcrossHostsAreBitIdenticalToThreads() throws {
+        let directory = try scratchDirectory()
+        let made = try ProcessRunner.runInTime("/usr/bin/python3", ["-c", """
+            import numpy as np
+            r = np.random.default_rng(5); z = r.standard_normal((1001, 6)); y = (z[:, 0] + z[:, 1] > 0).astype(np.int64) + (z[:, 2] > 1)
+            np.save('\(directory)/x.npy', (z * np.logspace(-2, 3, 6) + 3 * np.logspace(-2, 3, 6)).astype(np.float32)); np.save('\(directory)/y.npy', y)
+            """], timeout: 60)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--data", "npy:\(directory)/x.npy,\(directory)/y.npy", "--standardize",
+                                                                 "--shuffle", "blocks:100", "--model", "mlp:16:relu", "--optimizer", "adamw",
+                                                                 "--lr", "0.01"])
+    }
+
     /// Compressed sums add in rank order too: their bytes on the wire across hosts (bfloat16
     /// both ways; PowerSGD's factors) change nothing of what N threads compute.
     func testCompressedSumsAcrossHostsAreBitIdenticalToThreads() throws {
