@@ -53,14 +53,10 @@ public final class BatchBuffer<T: BinaryFloatingPoint> {
                      "BatchBuffer.gather: dataset has \(dataset.featureCount) features, buffer \(featureCount)")
         guard let destination = features.baseAddress, let labelDestination = labels.baseAddress else { return }
         let width = featureCount
-        dataset.labels.withUnsafeBufferPointer { sourceLabels in
-            indices.withUnsafeBufferPointer { rowsToCopy in
-                for (row, index) in rowsToCopy.enumerated() {
-                    precondition(index >= 0 && Int(index) < sourceLabels.count,
-                                 "BatchBuffer.gather: sample \(index) outside 0..<\(sourceLabels.count)")
-                    labelDestination[row] = T(sourceLabels[Int(index)])
-                }
-            }
+        let sourceLabels = dataset.labels
+        for (row, index) in indices.enumerated() {
+            precondition(index >= 0 && Int(index) < sourceLabels.count, "BatchBuffer.gather: sample \(index) outside 0..<\(sourceLabels.count)")
+            labelDestination[row] = T(sourceLabels[Int(index)])
         }
         switch dataset.storage {
         case .bytes(let bytes, let scale):

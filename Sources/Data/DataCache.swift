@@ -18,29 +18,49 @@ public enum DataCache {
         getenv("TRAINER_CACHE").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/var/tmp/trainer-cache"
     }
 
-    /// The version of the entries' layout (x: the features as stored, y: float32 labels).
-    static let version = 1
+    /// The version of the entries' layout: x the features as stored, y float32 labels, facts
+    /// (float64: the labels' minimum, maximum and whether all are whole), names (for messages).
+    static let version = 2
 
     /// `files`' data as `decode` reads them, mapped from the cache: `decode` runs only when the
     /// cache has no entry for these files as they are now (`variant`: what else shapes the
     /// decoding, e.g. the label column). The data set keeps `decode`'s names for messages.
     public static func dataset(of files: [String], variant: String, decode: () throws -> Dataset) throws -> Dataset {
-        guard let key = try key(files, variant: variant), makeDirectory() else { return try decode() }
+        try cached(files, variant: variant, read: { try mapped($0, like: nil) }, make: decode,
+                   write: write, logged: \.name, reread: { try mapped($1, like: $0) })
+    }
+
+    /// The labels `convert` reads from `files` (a NumPy file of another element type than
+    /// float32, or whose facts are not known), as float32 mapped from the cache, with their
+    /// facts: `convert` runs, one pass, only when the cache has no entry for them.
+    static func labels(of files: [String], variant: String, convert: () throws -> [Float]) throws -> Labels {
+        try cached(files, variant: variant, read: mappedLabels, make: { Labels(try convert()) },
+                   write: { labels, path in try writeEntry(labels, features: nil, names: nil, to: path) },
+                   logged: { _ in variant }, reread: { try mappedLabels($1) })
+    }
+
+    /// The entry for `files` and `variant`, under its lock: `read` of it when it is there and
+    /// reads; else `make()`, written by `write` and read back by `reread` (or `make()`'s value
+    /// itself when no entry can be written: a cache that cannot be written costs memory, not
+    /// the run). Without a cache directory, `make()`.
+    static func cached<T>(_ files: [String], variant: String, read: (String) throws -> T, make: () throws -> T,
+                          write: (T, String) throws -> Void, logged: (T) -> String, reread: (T, String) throws -> T) throws -> T {
+        guard let key = try key(files, variant: variant), makeDirectory() else { return try make() }
         let base = directory + "/" + key.name
         let lock = open(base + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-        guard lock >= 0 else { return try decode() }
+        guard lock >= 0 else { return try make() }
         defer { _ = close(lock) }  // closing releases the lock
-        guard FileIO.retrying({ flock(lock, LOCK_EX) }) == 0 else { return try decode() }
+        guard FileIO.retrying({ flock(lock, LOCK_EX) }) == 0 else { return try make() }
         let entry = base + "-" + key.version + ".npz"
-        if FileKind(at: entry) == .regularFile, let cached = try? mapped(entry, like: nil) { return cached }
-        let decoded = try decode()
-        testLog(decoded.name)
+        if FileKind(at: entry) == .regularFile, let cached = try? read(entry) { return cached }
+        let made = try make()
+        testLog(logged(made))
         do {
-            try write(decoded, to: entry)
+            try write(made, entry)
             removeStale(of: key.name, keeping: entry)
-            return try mapped(entry, like: decoded)
+            return try reread(made, entry)
         } catch {
-            return decoded  // a cache that cannot be written costs memory, not the run
+            return made
         }
     }
 
@@ -82,31 +102,57 @@ public enum DataCache {
     static func mapped(_ path: String, like original: Dataset?) throws -> Dataset {
         let file = try MappedFile(path)
         guard let x = try NumPyInput.array(npz: path, named: ["x"], file: file),
-              let y = try NumPyInput.array(npz: path, named: ["y"], file: file),
               let names = try NumPyInput.array(npz: path, named: ["names"], file: file) else {
             throw TrainerError(.data, subject: path, "is not a data cache entry")
         }
-        let data = try NumPyInput.dataset(features: x, labels: y)
+        let rows = try NumPyInput.rows(x), labels = try mappedLabels(path, file: file)
+        guard labels.count == rows.count else { throw TrainerError(.data, subject: path, "is not a data cache entry") }
         let recorded = String(decoding: UnsafeRawBufferPointer(start: names.file.bytes.baseAddress! + names.offset,
                                                                count: names.header.dataBytes), as: UTF8.self).split(separator: "\n")
         let name = original?.name ?? recorded.first.map(String.init) ?? path
         let labelSource = original?.labelSource ?? (recorded.count > 1 ? String(recorded[1]) : name)
-        return Dataset(name: name, count: data.count, featureCount: data.featureCount, storage: data.storage, labels: data.labels,
+        return Dataset(name: name, count: rows.count, featureCount: rows.featureCount, storage: .mapped(rows), labels: labels,
                        labelSource: labelSource)
     }
 
-    /// Writes `data` as an entry: x (the features as stored), y (float32 labels), and the names
-    /// used in messages (uint8 text).
+    /// The labels of the entry at `path` (y and facts), mapped.
+    static func mappedLabels(_ path: String) throws -> Labels { try mappedLabels(path, file: try MappedFile(path)) }
+
+    static func mappedLabels(_ path: String, file: MappedFile) throws -> Labels {
+        guard let y = try NumPyInput.array(npz: path, named: ["y"], file: file), y.header.dtype == .float32, y.header.shape.count == 1,
+              let facts = try NumPyInput.array(npz: path, named: ["facts"], file: file), facts.header.dtype == .float64,
+              facts.header.shape == [3] else {
+            throw TrainerError(.data, subject: path, "is not a data cache entry")
+        }
+        let value = { (i: Int) in facts.file.bytes.loadUnaligned(fromByteOffset: facts.offset + 8 * i, as: Double.self) }
+        return Labels(file: file, offset: y.offset, count: y.header.shape[0],
+                      facts: .init(minimum: Float(value(0)), maximum: Float(value(1)), whole: value(2) != 0))
+    }
+
+    /// Writes `data` as an entry.
     static func write(_ data: Dataset, to path: String) throws {
-        var names = Array("\(data.name)\n\(data.labelSource)".utf8)
         try data.withStoredFeatures { element, bytes in
-            try data.labels.withUnsafeBytes { labels in
-                try names.withUnsafeMutableBytes { text in
-                    try NumPyOutput.writeNPZ([
-                        .init(name: "x", element: element, shape: [data.count, data.featureCount], bytes: bytes),
-                        .init(name: "y", element: .float32, shape: [data.count], bytes: labels),
-                        .init(name: "names", element: .uint8, shape: [text.count], bytes: UnsafeRawBufferPointer(text)),
-                    ], to: path)
+            try writeEntry(data.labels, features: (element, [data.count, data.featureCount], bytes),
+                           names: "\(data.name)\n\(data.labelSource)", to: path)
+        }
+    }
+
+    /// Writes an entry: `features` as x (when given), `labels` as y with their facts, `names`.
+    static func writeEntry(_ labels: Labels, features: (element: ElementType, shape: [Int], bytes: UnsafeRawBufferPointer)?,
+                           names: String?, to path: String) throws {
+        let facts = labels.facts
+        let values = [Double(facts.minimum), Double(facts.maximum), facts.whole ? 1 : 0]
+        var text = Array((names ?? "").utf8)
+        try labels.withUnsafeBytes { y in
+            try values.withUnsafeBytes { factBytes in
+                try text.withUnsafeMutableBytes { textBytes in
+                    var arrays: [NumPyOutput.Array] = [
+                        .init(name: "y", element: .float32, shape: [labels.count], bytes: y),
+                        .init(name: "facts", element: .float64, shape: [3], bytes: factBytes),
+                    ]
+                    if let features { arrays.append(.init(name: "x", element: features.element, shape: features.shape, bytes: features.bytes)) }
+                    if names != nil { arrays.append(.init(name: "names", element: .uint8, shape: [textBytes.count], bytes: UnsafeRawBufferPointer(textBytes))) }
+                    try NumPyOutput.writeNPZ(arrays, to: path)
                 }
             }
         }

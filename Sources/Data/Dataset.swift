@@ -15,7 +15,7 @@ public struct Dataset: Sendable {
     /// Features of every sample, row-major (count × featureCount).
     public let storage: FeatureStorage
     /// One label per sample: a class index 0..<K (stored exactly as Float) or a regression target.
-    public let labels: [Float]
+    public let labels: Labels
     /// Where the labels come from, for messages about them: the labels file for IDX, else `name`.
     public let labelSource: String
 
@@ -23,7 +23,7 @@ public struct Dataset: Sendable {
     public static let maximumSampleCount = Int(Int32.max)
 
     /// Wraps already validated data; checks nothing (the loaders validate).
-    public init(name: String, count: Int, featureCount: Int, storage: FeatureStorage, labels: [Float],
+    public init(name: String, count: Int, featureCount: Int, storage: FeatureStorage, labels: Labels,
                 labelSource: String? = nil) {
         self.name = name
         self.labelSource = labelSource ?? name
@@ -50,7 +50,12 @@ public struct Dataset: Sendable {
             storage = .mapped(mapped.subset(rows))  // the rows' indices, not their values
         }
         return Dataset(name: name, count: rows.count, featureCount: width, storage: storage,
-                       labels: rows.map { labels[$0] }, labelSource: labelSource)
+                       labels: Labels(rows.map { labels[$0] }), labelSource: labelSource)
+    }
+
+    /// Wraps already validated data, the labels in memory; checks nothing.
+    public init(name: String, count: Int, featureCount: Int, storage: FeatureStorage, labels: [Float], labelSource: String? = nil) {
+        self.init(name: name, count: count, featureCount: featureCount, storage: storage, labels: Labels(labels), labelSource: labelSource)
     }
 }
 

@@ -7,17 +7,20 @@ extension Dataset {
     /// K = largest label + 1, if every label is a non-negative integer below 2^24; else nil
     /// (also nil when there are no labels).
     public var inferredClassCount: Int? {
-        var largest: Float = -1
-        for label in labels {
-            guard label >= 0, label < largestExactLabel, label.rounded(.towardZero) == label else { return nil }
-            largest = Swift.max(largest, label)
-        }
-        return largest < 0 ? nil : Int(largest) + 1
+        guard !labels.isEmpty else { return nil }
+        let facts = labels.facts
+        guard facts.whole, facts.minimum >= 0, facts.maximum < largestExactLabel else { return nil }
+        return Int(facts.maximum) + 1
     }
 
     /// Throws `.data` naming `labelSource`, the sample index and the value if a label is not a
     /// whole number in 0..<classes.
     public func validateClassLabels(classes: Int) throws {
+        if !labels.isEmpty {
+            let facts = labels.facts
+            if facts.whole, facts.minimum >= 0, facts.maximum < Float(classes) { return }
+        }
+        // Some label is not a class: find the first, for the message.
         for (index, label) in labels.enumerated() {
             let isWhole = label.isFinite && label.rounded(.towardZero) == label
             if !isWhole {

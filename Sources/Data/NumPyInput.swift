@@ -100,8 +100,14 @@ public enum NumPyInput {
         return MappedRows(file: x.file, offset: x.offset, element: x.header.dtype, count: count, featureCount: features)
     }
 
-    /// The labels of `y` as Floats.
-    static func labels(_ y: Array) throws -> [Float] {
+    /// The labels of `y`: converted to float32 (one pass, which also finds their facts) at most
+    /// once per machine into the data cache, and mapped from it (`DataCache.labels`).
+    static func labels(_ y: Array) throws -> Labels {
+        try DataCache.labels(of: [y.file.path], variant: "labels \(y.name) \(y.offset)") { try converted(y) }
+    }
+
+    /// The labels of `y` as Floats, checked: integers exactly (|y| ≤ 2²⁴), no NaN or ±∞.
+    static func converted(_ y: Array) throws -> [Float] {
         let count = y.header.shape.first ?? 1, base = y.file.bytes.baseAddress! + y.offset
         var labels = [Float](repeating: 0, count: count)
         func fail(_ index: Int, _ value: String, _ problem: String) -> TrainerError {

@@ -19,7 +19,7 @@ public enum UnlabeledInput {
         let parsed = try parseCSV(bytes, path: path)
         let values: [Float]
         if single {
-            values = parsed.labels
+            values = Array(parsed.labels)
         } else {
             guard case .floats(let features) = parsed.storage else { return parsed }
             let width = parsed.featureCount
