@@ -22,18 +22,19 @@ public struct RunResult {
     public let metrics: [String]
 
     /// Trains by `launch(trainer train arguments…)` plus a metrics file and a checkpoint
-    /// directory, then reads them.
-    public static func train(label: String, _ arguments: [String],
+    /// directory (`checkpoints`, kept; nil: one removed with the metrics), then reads them.
+    public static func train(label: String, _ arguments: [String], checkpoints: String? = nil,
                              launch: ([String]) throws -> ProcessRunner.Outcome) throws -> RunResult {
         let directory = try makeScratchDirectory("run")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let outcome = try launch(arguments + ["--metrics", directory + "/metrics.jsonl", "--checkpoint-dir", directory + "/ckpt", "--quiet"])
+        let checkpoints = checkpoints ?? directory + "/ckpt"
+        let outcome = try launch(arguments + ["--metrics", directory + "/metrics.jsonl", "--checkpoint-dir", checkpoints, "--quiet"])
         guard outcome.status == 0 else {
             throw TrainerError(.environment, subject: label, "exit \(outcome.status): \(outcome.stderr)")
         }
-        let latest = try String(contentsOfFile: directory + "/ckpt/latest", encoding: .utf8)
+        let latest = try String(contentsOfFile: checkpoints + "/latest", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let loaded = try ModelCheckpoint.load(directory + "/ckpt/" + latest)
+        let loaded = try ModelCheckpoint.load(checkpoints + "/" + latest)
         var losses: [(String, Double)] = [], accuracy: Double?, metrics: [String] = []
         for line in try String(contentsOfFile: directory + "/metrics.jsonl", encoding: .utf8).split(separator: "\n") {
             var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -52,10 +53,11 @@ public struct RunResult {
 
 extension RunResult {
     /// Trains with `trainer train arguments…` in local mode, as a user runs it (`environment`:
-    /// variables set for it), plus a metrics file and a checkpoint directory, then reads them.
-    public static func train(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 120,
-                             file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        try train(label: "trainer train " + arguments.joined(separator: " "), arguments) {
+    /// variables set for it), plus a metrics file and a checkpoint directory (`checkpoints`,
+    /// kept; nil: one removed after), then reads them.
+    public static func train(_ arguments: [String], checkpoints: String? = nil, environment: [String: String] = [:],
+                             timeout: Double = 120, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
+        try train(label: "trainer train " + arguments.joined(separator: " "), arguments, checkpoints: checkpoints) {
             try TrainerProcess.run(["train"] + $0, timeout: timeout, environment: environment, file: file, line: line)
         }
     }
