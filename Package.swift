@@ -68,9 +68,9 @@ let package = Package(
         .executableTarget(name: "SumBenchmark", dependencies: ["Support", "Communication"], path: "bench/SumBenchmark"),
 
         // One test target per box; they share scratch directories, the process runner for the
-        // tests that run `trainer` and `mpirun` as a user would, the TrainerError assertion and
-        // the IDX file writers.
-        .target(name: "TestSupport", dependencies: ["Support"], path: "Tests/TestSupport"),
+        // tests that run `trainer` and `mpirun` as a user would, what a run left (RunResult),
+        // the TrainerError assertion and the IDX file writers.
+        .target(name: "TestSupport", dependencies: ["Support", "Training"], path: "Tests/TestSupport"),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "Support", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Support", "TestSupport"]),
         .testTarget(name: "BatchingTests", dependencies: ["Batching", "Data", "Support"]),

@@ -13,6 +13,21 @@ extension Dataset {
         return Int(facts.maximum) + 1
     }
 
+    /// The first label that is not a class (a whole number from 0 to 2^24 − 1) and its sample,
+    /// as a message says it: `label -1 of sample 0`; nil if every label is a class.
+    public var firstNonClassLabel: String? {
+        labels.firstIndex { !Self.isClassIndex($0) }.map { "label \(Self.shown(labels[$0])) of sample \($0)" }
+    }
+
+    private static func isClassIndex(_ label: Float) -> Bool {
+        label >= 0 && label < largestExactLabel && label.rounded(.towardZero) == label
+    }
+
+    /// A label as messages show it: a whole number without ".0".
+    private static func shown(_ label: Float) -> String {
+        label.rounded(.towardZero) == label && abs(label) < 1e9 ? String(Int(label)) : String(describing: label)
+    }
+
     /// Throws `.data` naming `labelSource`, the sample index and the value if a label is not a
     /// whole number in 0..<classes.
     public func validateClassLabels(classes: Int) throws {
@@ -29,7 +44,7 @@ extension Dataset {
             }
             if label < 0 || label >= Float(classes) {
                 throw TrainerError(.data, subject: labelSource,
-                    "label \(abs(label) < 1e9 ? String(Int(label)) : String(describing: label)) of sample \(index) is out of range: classes are 0…\(classes - 1)")
+                    "label \(Self.shown(label)) of sample \(index) is out of range: classes are 0…\(classes - 1)")
             }
         }
     }

@@ -41,8 +41,8 @@ public struct PreparedData: Sendable {
         if loss.isClassification {
             let inferred = all.inferredClassCount
             guard let classes = configuration.classes ?? inferred.map({ loss.usesSingleScore ? max($0, 2) : $0 }) else {
-                throw TrainerError(.data, subject: train.name,
-                                   "labels must be whole numbers 0, 1, … for the classifier \(configuration.model); use a regression model (linear, or mlp:…:mse) for real-valued targets")
+                throw TrainerError(.data, subject: all.labelSource, (all.firstNonClassLabel.map { "\($0) is not a class: " } ?? "")
+                                   + "labels must be whole numbers 0, 1, … for the classifier \(configuration.model); use a regression model (linear, or mlp:…:mse) for real-valued targets")
             }
             try all.validateClassLabels(classes: classes)
             try test?.validateClassLabels(classes: classes)

@@ -20,6 +20,15 @@ final class DatasetTests: XCTestCase {
         XCTAssertNil(set(labels: []).inferredClassCount)
     }
 
+    /// What the message of a classifier's training labels that are not classes points at.
+    func testFirstNonClassLabel() {
+        XCTAssertNil(set(labels: [0, 3, 1]).firstNonClassLabel)
+        XCTAssertEqual(set(labels: [0, 1.5, -1]).firstNonClassLabel, "label 1.5 of sample 1")
+        XCTAssertEqual(set(labels: [2, -1]).firstNonClassLabel, "label -1 of sample 1")
+        XCTAssertEqual(set(labels: [1, 16_777_216]).firstNonClassLabel, "label 16777216 of sample 1")
+        XCTAssertEqual(set(labels: [.infinity]).firstNonClassLabel, "label inf of sample 0")
+    }
+
     func testValidateClassLabels() throws {
         try set(labels: [0, 1, 2]).validateClassLabels(classes: 3)
         assertTrainerError(.data, ["toy: label 3 of sample 2 is out of range: classes are 0…2"]) {

@@ -8,15 +8,8 @@ import XCTest
 enum NumPyFiles {
     /// Writes into `directory` the files of `script` (`good` or `bad`) and returns it.
     static func generate(_ script: String, in directory: String) throws -> String {
-        let outcome = try ProcessRunner.run("/usr/bin/python3", ["-c", script, directory], timeout: 300)
-        guard outcome.status == 0 else { throw PythonFailed(status: outcome.status, stderr: outcome.stderr) }
+        try SystemPython.run(script, [directory])
         return directory
-    }
-
-    struct PythonFailed: Error, CustomStringConvertible {
-        let status: Int32
-        let stderr: String
-        var description: String { "/usr/bin/python3 exited \(status): \(stderr)" }
     }
 
     /// The whole file at `path`, as the parsers take it.

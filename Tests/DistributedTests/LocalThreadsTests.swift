@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Local mode's worker threads compute exactly what MPI ranks compute.

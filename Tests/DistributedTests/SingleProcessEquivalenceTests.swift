@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `mpirun -n W trainer train …` trains the same model as `trainer train …`: each rank takes

@@ -20,16 +20,17 @@ public enum ProcessRunner {
     public static var trainer: String { buildDirectory.appendingPathComponent("trainer").path }
 
     /// Runs `program arguments…` with output to files (nothing can fill a pipe and block it),
-    /// killing it after `timeout` seconds.
-    public static func run(_ program: String, _ arguments: [String], timeout: Double) throws -> Outcome {
-        try Running(program, arguments).finish(timeout: timeout)
+    /// killing it after `timeout` seconds; `environment` (nil: this process's) is all it sees.
+    public static func run(_ program: String, _ arguments: [String], timeout: Double,
+                           environment: [String: String]? = nil) throws -> Outcome {
+        try Running(program, arguments, environment: environment).finish(timeout: timeout)
     }
 
     /// Runs `program arguments…` as `run` does; one that does not finish in `timeout` seconds
     /// fails the test.
-    public static func runInTime(_ program: String, _ arguments: [String], timeout: Double,
+    public static func runInTime(_ program: String, _ arguments: [String], timeout: Double, environment: [String: String]? = nil,
                                  file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
-        let outcome = try run(program, arguments, timeout: timeout)
+        let outcome = try run(program, arguments, timeout: timeout, environment: environment)
         if !outcome.finished {
             XCTFail("\(program) \(arguments.joined(separator: " ")) did not finish in \(timeout) s", file: file, line: line)
         }
@@ -86,8 +87,10 @@ public enum ProcessRunner {
 /// The `trainer` executable built next to this test bundle, run as a user would.
 public enum TrainerProcess {
     /// Runs `trainer arguments…`; a run that does not finish in `timeout` seconds fails the test.
-    public static func run(_ arguments: [String], timeout: Double = 30, file: StaticString = #filePath,
-                           line: UInt = #line) throws -> ProcessRunner.Outcome {
-        try ProcessRunner.runInTime(ProcessRunner.trainer, arguments, timeout: timeout, file: file, line: line)
+    /// `environment`: variables to set or replace in this process's environment for it.
+    public static func run(_ arguments: [String], timeout: Double = 30, environment: [String: String] = [:],
+                           file: StaticString = #filePath, line: UInt = #line) throws -> ProcessRunner.Outcome {
+        let merged = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return try ProcessRunner.runInTime(ProcessRunner.trainer, arguments, timeout: timeout, environment: merged, file: file, line: line)
     }
 }
