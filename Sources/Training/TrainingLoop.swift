@@ -61,7 +61,7 @@ extension Trainer {
             let trainingSeconds = Date().timeIntervalSince(started)
             // A test hook: each rank's anonymous memory at the end of an epoch's steps, while the
             // epoch's order and every buffer of the step are alive.
-            if ProcessInfo.processInfo.environment["TRAINER_TEST_MEMORY_REPORT"] != nil, let bytes = anonymousMemory {
+            if ProcessInfo.processInfo.environment["TRAINER_TEST_MEMORY_REPORT"] != nil, let bytes = withExtendedLifetime(order, { anonymousMemory }) {
                 FileHandle.standardError.write(Data("rank \(rank) anonymous memory: \(bytes) bytes\n".utf8))
             }
             let validation = data.validation.map { validation in
