@@ -78,7 +78,12 @@ public struct EpochOrder: Sendable {
 
     /// The window after the one that holds position `position` (nil: none, or no windows).
     public func window(after position: Int) -> Window? {
-        guard let current = windows.lastIndex(where: { $0.start <= position }), current + 1 < windows.count else { return nil }
-        return windows[current + 1]
+        // The first window starting after `position` (binary search: the starts ascend).
+        var low = 0, high = windows.count
+        while low < high {
+            let middle = (low + high) / 2
+            if windows[middle].start <= position { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 && low < windows.count ? windows[low] : nil
     }
 }
