@@ -154,7 +154,7 @@ struct ConfigFile {
             texts[setting.name] = text
             // Not given, or not applying: a replay must not pass it.
             if text == setting.unsetText { continue }
-            if let (flag, required) = setting.appliesOnlyWith, texts[flag] != required { continue }
+            if let (flag, value, equal) = setting.appliesOnlyWith, (texts[flag] == value) != equal { continue }
             settings.append((name, text))
         }
         return settings

@@ -14,7 +14,7 @@ enum CheckpointBroadcast {
     /// (nil when starting afresh). Collective.
     static func startingPoint(_ resumed: SafeTensors?, network: Network<Float>,
                               optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
-                              carried: CarriedState, seed: UInt64,
+                              carried: CarriedState, rounds: LocalRounds? = nil, seed: UInt64,
                               communicator: Communicator) throws -> (progress: TrainingProgress, standardization: Standardization?) {
         // Whether rank 0 found a checkpoint to resume (with `--resume auto` there may be none).
         var resuming = [UInt8(resumed == nil ? 0 : 1)]
@@ -25,7 +25,7 @@ enum CheckpointBroadcast {
             return (TrainingProgress(), nil)
         }
         return try restore(broadcast(resumed, from: communicator), into: network, optimizerState: optimizerState, carried: carried,
-                           rank: communicator.rank)
+                           rounds: rounds, rank: communicator.rank)
     }
 
     /// Rank 0's checkpoint, as bytes, to every rank; every rank decodes the same bytes.
@@ -40,10 +40,11 @@ enum CheckpointBroadcast {
 
     /// Puts a checkpoint's parameters into a network and its optimizer state into
     /// `optimizerState` (zero where it has none: a run without momentum), rank `rank`'s part and
-    /// the shared part of its compression state into `carried`; returns its progress and standardisation.
+    /// the shared part of its compression state into `carried`; with local rounds, rank `rank`'s
+    /// own optimizer state and the outer momentum; returns its progress and standardisation.
     static func restore(_ file: SafeTensors, into network: Network<Float>,
                         optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
-                        carried: CarriedState, rank: Int) throws -> (progress: TrainingProgress, standardization: Standardization?) {
+                        carried: CarriedState, rounds: LocalRounds? = nil, rank: Int) throws -> (progress: TrainingProgress, standardization: Standardization?) {
         let loaded = try ModelCheckpoint.decode(file, source: "the checkpoint broadcast by rank 0")
         guard loaded.parameters.count == network.parameterCount else {
             throw TrainerError(.data, subject: "checkpoint", "has \(loaded.parameters.count) parameters, the model \(network.parameterCount)")
@@ -60,6 +61,21 @@ enum CheckpointBroadcast {
             }
             _ = carried.perRank.update(fromContentsOf: loaded.carried.perRank[rank])
             _ = carried.shared.update(fromContentsOf: loaded.carried.shared)
+        }
+        if let rounds {
+            // The resume check made the world size the checkpoint's when ranks keep their own state.
+            if !loaded.rounds.perRank.isEmpty {
+                let own = loaded.rounds.perRank[min(rank, loaded.rounds.perRank.count - 1)]
+                guard own.count == optimizerState.count * network.parameterCount else {
+                    throw TrainerError(.data, subject: "checkpoint", "its ranks' optimizer state does not fit this run's model and --optimizer")
+                }
+                for (index, (_, values)) in optimizerState.enumerated() {
+                    _ = values.update(fromContentsOf: own[(index * values.count)..<((index + 1) * values.count)])
+                }
+            }
+            if loaded.rounds.velocity.isEmpty { rounds.velocity.update(repeating: 0) } else {
+                _ = rounds.velocity.update(fromContentsOf: loaded.rounds.velocity)
+            }
         }
         return (loaded.progress, loaded.standardization)
     }

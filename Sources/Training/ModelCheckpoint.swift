@@ -11,7 +11,9 @@ import Support
 ///
 /// Tensors: every parameter by its readable name (`layers.0.weight`, shape [outputs, inputs],
 /// F32), the optimizer's state by the names `Optimizer.state` gives (e.g. `optimizer.velocity`,
-/// `optimizer.exp_avg`), a compressed sum's state (`compression.rank0` …), and with
+/// `optimizer.exp_avg`), a compressed sum's state (`compression.rank0` …), with `--sync-every`
+/// every rank's inner optimizer state (`local.rank0.optimizer` …: its state buffers one after
+/// the other) and the outer momentum (`outer.velocity`), and with
 /// `--standardize` the features' means and standard deviations (`standardize.mean`,
 /// `standardize.sd`, F64 of shape [inputs]). Metadata: the format and its
 /// version, the run's settings (those of `RunSettings.all` with a key), the progress
@@ -22,15 +24,20 @@ public enum ModelCheckpoint {
     /// A compressed sum's state (`CarriedState`): rank r's part, and the part all ranks share.
     public static func residualTensor(rank: Int) -> String { "compression.rank\(rank)" }
     public static let sharedCompressionTensor = "compression.shared"
+    /// Local rounds' state (`--sync-every`): rank r's inner optimizer state, and the outer momentum.
+    public static func innerStateTensor(rank: Int) -> String { "local.rank\(rank).optimizer" }
+    public static let outerVelocityTensor = "outer.velocity"
     /// `--standardize`'s statistics.
     public static let meanTensor = "standardize.mean", deviationTensor = "standardize.sd"
 
     /// The checkpoint of `network` after `progress`, trained by `configuration` on `plan.ranks`
     /// ranks summing as `plan` says (recorded for people: `trainer inspect` prints it);
-    /// `carried`: every rank's part of a compressed sum's state, in rank order, and the shared part.
+    /// `carried`: every rank's part of a compressed sum's state, in rank order, and the shared part;
+    /// `rounds`: with local rounds, every rank's inner optimizer state and the outer momentum.
     public static func encode(_ network: Network<Float>, optimizerState: [(name: String, values: UnsafeMutableBufferPointer<Float>)],
                               configuration: TrainingConfiguration, data: PreparedData, progress: TrainingProgress,
                               plan: ReductionPlan, carried: (perRank: [[Float]], shared: [Float]) = ([], []),
+                              rounds: (perRank: [[Float]], velocity: [Float]) = ([], []),
                               standardization: Standardization? = nil) -> SafeTensors {
         var tensors = network.architecture.tensorNames.map { tensor in
             TensorEntry(name: tensor.name, shape: tensor.shape,
@@ -45,6 +52,14 @@ public enum ModelCheckpoint {
         if !carried.shared.isEmpty {
             tensors.append(carried.shared.withUnsafeBufferPointer {
                 TensorEntry(name: sharedCompressionTensor, shape: [carried.shared.count], floats: $0)
+            })
+        }
+        for (rank, part) in rounds.perRank.enumerated() where !part.isEmpty {
+            tensors.append(part.withUnsafeBufferPointer { TensorEntry(name: innerStateTensor(rank: rank), shape: [part.count], floats: $0) })
+        }
+        if !rounds.velocity.isEmpty {
+            tensors.append(rounds.velocity.withUnsafeBufferPointer {
+                TensorEntry(name: outerVelocityTensor, shape: [rounds.velocity.count], floats: $0)
             })
         }
         if let standardization {
@@ -87,6 +102,9 @@ public enum ModelCheckpoint {
         public let optimizerState: [String: [Float]]
         /// A compressed sum's state: each rank's part (rank order) and the shared part.
         public let carried: (perRank: [[Float]], shared: [Float])
+        /// Local rounds' state: each rank's inner optimizer state (rank order; none when the
+        /// optimizer keeps none) and the outer momentum (empty: none).
+        public let rounds: (perRank: [[Float]], velocity: [Float])
         public let progress: TrainingProgress
         public let metadata: [String: String]
         public let data: DataSource?
@@ -165,6 +183,7 @@ public enum ModelCheckpoint {
             optimizerState[name] = values
         }
         let carried = try carriedState(file, metadata: m, fail: fail)
+        let rounds = try roundState(file, metadata: m, parameterCount: architecture.parameterCount, fail: fail)
         var progress = TrainingProgress()
         progress.epochsCompleted = try integer("epoch", in: 0...Int(Int32.max))
         progress.stepInEpoch = try integer("step_in_epoch", in: 0...Int(Int32.max))
@@ -188,7 +207,7 @@ public enum ModelCheckpoint {
         }
         let data = m["data"].flatMap { try? DataSource(parsing: $0, flag: "data") }
         return Loaded(model: model, architecture: architecture, classes: classes, parameters: parameters,
-                      optimizerState: optimizerState, carried: carried, progress: progress, metadata: m, data: data,
+                      optimizerState: optimizerState, carried: carried, rounds: rounds, progress: progress, metadata: m, data: data,
                       standardization: try standardization(file, inputs: inputs, standardized: m["standardize"] == "true", fail: fail))
     }
 
@@ -214,17 +233,10 @@ public enum ModelCheckpoint {
                              fail: (String) -> TrainerError) throws -> (perRank: [[Float]], shared: [Float]) {
         let compression = RunSettings.recorded("grad_compression")?.recorded(in: m) ?? "none"
         guard compression != "none" else { return ([], []) }
-        guard let text = m["world_size"], let world = Int(text), (1...(1 << 20)).contains(world) else {
-            throw fail("metadata world_size is missing or not a whole number from 1 to \(1 << 20)")
-        }
-        func vector(_ name: String) throws -> [Float]? {
-            guard let entry = file[name] else { return nil }
-            guard entry.shape.count == 1, let values = entry.floats() else { throw fail("tensor \(name) must be a vector of F32") }
-            return values
-        }
+        let world = try worldSize(m, fail: fail)
         var perRank: [[Float]] = []
         for rank in 0..<world {
-            guard let part = try vector(residualTensor(rank: rank)) else {
+            guard let part = try floatVector(file, residualTensor(rank: rank), fail: fail) else {
                 throw fail("tensor \(residualTensor(rank: rank)) is missing: --grad-compression \(compression) keeps state for each of \(world) ranks")
             }
             guard part.count == perRank.first?.count ?? part.count else {
@@ -232,7 +244,49 @@ public enum ModelCheckpoint {
             }
             perRank.append(part)
         }
-        return (perRank, try vector(sharedCompressionTensor) ?? [])
+        return (perRank, try floatVector(file, sharedCompressionTensor, fail: fail) ?? [])
+    }
+
+    /// Local rounds' state: with `sync_every` > 1, each rank of `world_size`'s inner optimizer
+    /// state (all present, of one length, a multiple of the parameter count, or none) and the
+    /// outer momentum (the parameter count, or none).
+    static func roundState(_ file: SafeTensors, metadata m: [String: String], parameterCount: Int,
+                           fail: (String) -> TrainerError) throws -> (perRank: [[Float]], velocity: [Float]) {
+        guard let every = RunSettings.recorded("sync_every")?.recorded(in: m), every != "1" else { return ([], []) }
+        let world = try worldSize(m, fail: fail)
+        var perRank: [[Float]] = []
+        if file[innerStateTensor(rank: 0)] != nil {
+            for rank in 0..<world {
+                let name = innerStateTensor(rank: rank)
+                guard let part = try floatVector(file, name, fail: fail) else {
+                    throw fail("tensor \(name) is missing: --sync-every \(every) keeps the optimizer's state of each of \(world) ranks")
+                }
+                guard part.count % parameterCount == 0, part.count == perRank.first?.count ?? part.count else {
+                    throw fail("tensor \(name) has \(part.count) values, not rank 0's count, a multiple of the \(parameterCount) parameters")
+                }
+                perRank.append(part)
+            }
+        }
+        let velocity = try floatVector(file, outerVelocityTensor, fail: fail) ?? []
+        guard velocity.isEmpty || velocity.count == parameterCount else {
+            throw fail("tensor \(outerVelocityTensor) has \(velocity.count) values, the model \(parameterCount)")
+        }
+        return (perRank, velocity)
+    }
+
+    /// The recorded world size, 1 to 2²⁰.
+    static func worldSize(_ m: [String: String], fail: (String) -> TrainerError) throws -> Int {
+        guard let text = m["world_size"], let world = Int(text), (1...(1 << 20)).contains(world) else {
+            throw fail("metadata world_size is missing or not a whole number from 1 to \(1 << 20)")
+        }
+        return world
+    }
+
+    /// Tensor `name` as a vector of F32; nil when absent.
+    static func floatVector(_ file: SafeTensors, _ name: String, fail: (String) -> TrainerError) throws -> [Float]? {
+        guard let entry = file[name] else { return nil }
+        guard entry.shape.count == 1, let values = entry.floats() else { throw fail("tensor \(name) must be a vector of F32") }
+        return values
     }
 }
 
@@ -255,6 +309,10 @@ extension ModelCheckpoint.Loaded {
         if configuration.gradCompression != .none, carried.perRank.count != worldSize {
             throw TrainerError(.usage, subject: "--resume \(source)",
                                "--grad-compression \(configuration.gradCompression) keeps each rank's residuals: the checkpoint was written by \(carried.perRank.count) ranks but this run has \(worldSize) (resume with \(carried.perRank.count), or start afresh)")
+        }
+        if configuration.syncEvery > 1, !rounds.perRank.isEmpty, rounds.perRank.count != worldSize {
+            throw TrainerError(.usage, subject: "--resume \(source)",
+                               "--sync-every \(configuration.syncEvery) keeps each rank's \(configuration.optimizer) state: the checkpoint was written by \(rounds.perRank.count) ranks but this run has \(worldSize) (resume with \(rounds.perRank.count), or start afresh)")
         }
     }
 }

@@ -27,9 +27,10 @@ public struct RunSetting: Sendable {
     /// replay of the run (`--print-config`, `inspect --config`) leaves out; nil: none.
     public private(set) var unsetText: String? = nil
     /// The flag and value without which the setting does not apply (`--weight-decay` applies
-    /// with `--optimizer adamw` alone; `flag` comes before it in `RunSettings.all`); a replay
-    /// leaves it out otherwise.
-    public private(set) var appliesOnlyWith: (flag: String, value: String)? = nil
+    /// with `--optimizer adamw` alone), or with which it does not (`equal` false: `--outer-lr`
+    /// applies unless `--sync-every 1`); `flag` comes before it in `RunSettings.all`. A replay
+    /// leaves it out when it does not apply.
+    public private(set) var appliesOnlyWith: (flag: String, value: String, equal: Bool)? = nil
     /// Compared on resume only with a checkpoint that records it (the data's identity changed
     /// form: a checkpoint records one form or the other).
     public private(set) var comparedOnlyIfRecorded = false
@@ -121,7 +122,14 @@ public struct RunSetting: Sendable {
     /// This setting, which applies only when `flag` has `value`.
     func applies(with flag: String, _ value: String) -> RunSetting {
         var setting = self
-        setting.appliesOnlyWith = (flag, value)
+        setting.appliesOnlyWith = (flag, value, true)
+        return setting
+    }
+
+    /// This setting, which applies only when `flag` has another value than `value`.
+    func applies(unless flag: String, _ value: String) -> RunSetting {
+        var setting = self
+        setting.appliesOnlyWith = (flag, value, false)
         return setting
     }
 
@@ -203,11 +211,16 @@ public enum RunSettings {
         .flag("--standardize", .boolean, key: "standardize", whenMissing: "false") { String($0.standardize) },
         .flag("--mpi-reduce", .text, key: nil, resume: false) { $0.mpiReduce.rawValue },
         .flag("--grad-compression", .text, key: "grad_compression", whenMissing: "none") { $0.gradCompression.description },
-        // A compressed sum's state is gathered from every rank when rank 0 writes a checkpoint,
-        // so with --grad-compression all ranks must write checkpoints at the same steps.
-        .implied("when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum gathers its state then)",
+        .flag("--sync-every", .integer, key: "sync_every", limits: .whole(1...(1 << 24)), whenMissing: "1") { String($0.syncEvery) },
+        .flag("--outer-lr", .real, key: "outer_lr", limits: .positive, whenMissing: "1.0") { String($0.outerLearningRate) }
+            .applies(unless: "--sync-every", "1"),
+        .flag("--outer-momentum", .real, key: "outer_momentum", limits: .fraction, whenMissing: "0.0") { String($0.outerMomentum) }
+            .applies(unless: "--sync-every", "1"),
+        // A compressed sum's state, and local rounds' inner optimizer state, are gathered from every
+        // rank when rank 0 writes a checkpoint, so then all ranks must write checkpoints at the same steps.
+        .implied("when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum or --sync-every gathers each rank's state then)",
                  key: nil, resume: false) {
-            guard $0.gradCompression != .none else { return "any time" }
+            guard $0.gradCompression != .none || $0.syncEvery > 1 else { return "any time" }
             guard $0.checkpointDirectory != nil else { return "never" }
             return $0.checkpointEvery == 0 ? "at epoch ends" : "at epoch ends and every \($0.checkpointEvery) steps"
         },

@@ -115,10 +115,11 @@ public final class Trainer {
         let step = self.step
         let (start, saved) = try watchdog.waiting(.startingPoint) {
             try CheckpointBroadcast.startingPoint(resumed, network: step.network, optimizerState: step.optimizer.state,
-                                                  carried: step.reduction.carried, seed: configuration.seed,
+                                                  carried: step.reduction.carried, rounds: step.rounds, seed: configuration.seed,
                                                   communicator: communicator)
         }
         self.start = start
+        step.rounds?.begin(at: step.network.parameters)
         // --standardize: the statistics the run has used since its start, or those of its data now.
         if configuration.standardize {
             let standardization = try saved ?? watchdog.waiting(.setup) { Standardization.of(data.train, communicator: communicator) }
@@ -132,10 +133,13 @@ public final class Trainer {
 
     /// The checkpoint of the model as it is now, at `progress`; `carried`: every rank's state of
     /// a compressed sum (`gatherCarriedState`).
-    public func checkpoint(_ progress: TrainingProgress, carried: (perRank: [[Float]], shared: [Float]) = ([], [])) -> SafeTensors {
-        ModelCheckpoint.encode(network, optimizerState: step.optimizer.state, configuration: configuration,
-                               data: data, progress: progress, plan: step.plan, carried: carried,
-                               standardization: step.batch.standardization)
+    /// `rounds`: every rank's inner optimizer state with local rounds (`gatherInnerState`).
+    public func checkpoint(_ progress: TrainingProgress, carried: (perRank: [[Float]], shared: [Float]) = ([], []),
+                           rounds: [[Float]] = []) -> SafeTensors {
+        let velocity = step.rounds.map { configuration.outerMomentum > 0 ? Array($0.velocity) : [] } ?? []
+        return ModelCheckpoint.encode(network, optimizerState: step.optimizer.state, configuration: configuration,
+                                      data: data, progress: progress, plan: step.plan, carried: carried,
+                                      rounds: (rounds, velocity), standardization: step.batch.standardization)
     }
 
     /// Rank 0 writes the checkpoint of `progress` (when it writes checkpoints). With a compressed
@@ -143,8 +147,28 @@ public final class Trainer {
     /// the ranks agree on when that is).
     /// `best`: point `best` at it too (`--keep-best`).
     func saveCheckpoint(_ progress: TrainingProgress, best: Bool = false) throws {
-        let carried = watchdog.waiting(.checkpointState, step: progress.globalStep) { gatherCarriedState() }
-        try checkpoints?.save(checkpoint(progress, carried: carried), globalStep: progress.globalStep, best: best)
+        let (carried, rounds) = watchdog.waiting(.checkpointState, step: progress.globalStep) { (gatherCarriedState(), gatherInnerState()) }
+        try checkpoints?.save(checkpoint(progress, carried: carried, rounds: rounds), globalStep: progress.globalStep, best: best)
+    }
+
+    /// With local rounds, every rank's inner optimizer state (its buffers one after the other),
+    /// in rank order — on rank 0; elsewhere, or without such state, nothing. Collective when
+    /// there is such state and a checkpoint to write.
+    func gatherInnerState() -> [[Float]] {
+        guard step.rounds != nil, !step.optimizer.state.isEmpty, configuration.checkpointDirectory != nil else { return [] }
+        return gatherFromEveryRank(step.optimizer.state.flatMap { Array($0.values) })
+    }
+
+    /// `part` of every rank, in rank order, on rank 0 (elsewhere empty). Collective; every rank's
+    /// part has the same length.
+    func gatherFromEveryRank(_ part: [Float]) -> [[Float]] {
+        var parts: [[Float]] = []
+        for rank in 0..<communicator.worldSize {
+            var values = rank == communicator.rank ? part : [Float](repeating: 0, count: part.count)
+            values.withUnsafeMutableBytes { communicator.broadcast($0, root: rank) }
+            if communicator.isRoot { parts.append(values) }
+        }
+        return parts
     }
 
     /// Every rank's part of the compressed sum's state, in rank order, and the shared part — on
@@ -152,12 +176,7 @@ public final class Trainer {
     func gatherCarriedState() -> (perRank: [[Float]], shared: [Float]) {
         let state = step.reduction.carried
         guard !state.isEmpty, configuration.checkpointDirectory != nil else { return ([], []) }
-        var perRank: [[Float]] = []
-        for rank in 0..<communicator.worldSize {
-            var part = rank == communicator.rank ? Array(state.perRank) : [Float](repeating: 0, count: state.perRank.count)
-            part.withUnsafeMutableBytes { communicator.broadcast($0, root: rank) }
-            if communicator.isRoot { perRank.append(part) }
-        }
+        let perRank = gatherFromEveryRank(Array(state.perRank))
         return communicator.isRoot ? (perRank, Array(state.shared)) : ([], [])
     }
 }

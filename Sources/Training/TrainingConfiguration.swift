@@ -49,6 +49,13 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var mpiReduce = MPIReduction.ordered
     /// What the step's sum sends: exact Float32, bfloat16 or PowerSGD factors (with error feedback).
     public var gradCompression = GradientCompression.none
+    /// Ranks sum every this many steps (1: every step, synchronous SGD); between sums each rank
+    /// steps on its own slices alone (local SGD), and a sum averages the ranks' parameter changes.
+    public var syncEvery = 1
+    /// The outer optimizer's rate η and Nesterov momentum μ, applied to the averaged change at
+    /// each sum when `syncEvery > 1` (η 1, μ 0: plain parameter averaging; DiLoCo: 0.7, 0.9).
+    public var outerLearningRate = 1.0
+    public var outerMomentum = 0.0
     /// Rank 0 writes the JSON Lines metrics here.
     public var metricsPath: String?
     /// Rank 0 writes TensorBoard event files here (the metrics' values).

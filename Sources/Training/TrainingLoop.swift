@@ -11,6 +11,7 @@ extension Trainer {
     public func run() throws -> TrainingSummary {
         var records: [EpochRecord] = []
         var progress = start
+        var lastRoundEnd = start.globalStep  // the global step of the last sum over the ranks
         let (rank, world) = (communicator.rank, communicator.worldSize)
         if communicator.isRoot {
             let from = progress.globalStep > 0 ? ", resuming at epoch \(progress.epochsCompleted + 1) step \(progress.stepInEpoch + 1)" : ""
@@ -35,9 +36,11 @@ extension Trainer {
                     data.train.readAhead(window.blocks)
                     readAhead = window.start
                 }
+                // --sync-every H: rounds of H steps from the epoch's start, the last one possibly shorter.
+                let endsRound = (index + 1) % configuration.syncEvery == 0 || index + 1 == plan.stepsPerEpoch
                 let stats = step.run(permutation[plan.slice(step: index, rank: rank, worldSize: world)], of: data.train,
                                      prefetching: next, rate: rate, stopRequested: stopRequested(),
-                                     globalStep: progress.globalStep + 1, watchdog: watchdog)
+                                     globalStep: progress.globalStep + 1, endsRound: endsRound, watchdog: watchdog)
                 if stats.diverged { throw divergence(at: progress, loss: stats.meanLoss) }
                 progress.record(stats)
                 stepObserver?(StepReport(epoch: epoch, epochs: configuration.epochs, step: progress.stepInEpoch,
@@ -53,10 +56,12 @@ extension Trainer {
                     if communicator.isRoot { logger.info("stopped on request after step \(progress.globalStep); checkpoint written") }
                     return TrainingSummary(epochs: records)
                 }
+                // Every `every` steps — with local rounds, at the first round's end at or after each multiple.
                 let every = configuration.checkpointEvery
-                if every > 0, progress.globalStep % every == 0, progress.stepInEpoch < plan.stepsPerEpoch {
+                if every > 0, endsRound, progress.globalStep / every != lastRoundEnd / every, progress.stepInEpoch < plan.stepsPerEpoch {
                     try saveCheckpoint(progress)
                 }
+                if endsRound { lastRoundEnd = progress.globalStep }
             }
             let trainingSeconds = Date().timeIntervalSince(started)
             // A test hook: each rank's anonymous memory at the end of an epoch's steps, while the

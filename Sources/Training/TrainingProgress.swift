@@ -29,12 +29,13 @@ public struct TrainingProgress: Sendable, Equatable {
     }
 
     mutating func record(_ step: StepStatistics) {
+        stepInEpoch += 1
+        globalStep += 1
+        guard !step.local else { return }  // a local round's sums come at its end
         epochLossSum += step.lossSum
         epochCorrect += step.correct
         epochSamples += step.count
         samplesSeen += Int(step.count)
-        stepInEpoch += 1
-        globalStep += 1
     }
 
     mutating func finishEpoch() {

@@ -16,6 +16,9 @@ struct StepStatistics {
     /// The reduced loss or gradient holds NaN or ±∞: the step was not applied. Every rank sees
     /// the same sums, so every rank finds it at the same step. (Not a slot: each rank finds it.)
     var diverged = false
+    /// A step of a local round (`--sync-every`): this rank's own statistics, not summed, not yet
+    /// part of the epoch's (the round's sums at its end are).
+    var local = false
 
     /// Slots after the gradients in the step's buffer.
     static let slotCount = 4
@@ -60,6 +63,9 @@ final class TrainingStep {
     /// The statistics slots after the gradients in the reduction's buffer.
     let statistics: UnsafeMutableBufferPointer<Float>
     let regularization: Regularization
+    /// `--sync-every H > 1`: the outer step and the round's sums (nil: a sum every step).
+    let rounds: LocalRounds?
+    let worldSize: Int
     /// This epoch's time per phase (rank-local); `resetPhases` starts a new epoch.
     private(set) var phases = PhaseTimes()
 
@@ -71,8 +77,9 @@ final class TrainingStep {
         let stateNames = Optimizer.stateNames(configuration.optimizer, momentum: configuration.momentum)
         plan = ReductionPlan(placement: communicator.placement, reduce: configuration.mpiReduce,
                              compression: configuration.gradCompression,
-                             shardsUpdate: ReductionPlan.shardsUpdate(parameterCount: architecture.parameterCount,
-                                                                      ranksOnMachine: communicator.ranksOnThisNode))
+                             shardsUpdate: configuration.syncEvery == 1  // local rounds: each rank its own θ
+                                && ReductionPlan.shardsUpdate(parameterCount: architecture.parameterCount,
+                                                              ranksOnMachine: communicator.ranksOnThisNode))
         let sum = communicator.makeStepSum(plan, gradientCount: architecture.parameterCount, extraSlots: StepStatistics.slotCount,
                                            matrices: weights, seed: configuration.seed, arenas: 1 + stateNames.count)
         reduction = sum.reduction
@@ -88,6 +95,11 @@ final class TrainingStep {
                               stateMemory: sharded.map { Array($0.arenas.dropFirst()) } ?? [])
         batch = BatchBuffer(capacity: network.batchCapacity, featureCount: featureCount)
         regularization = configuration.regularization
+        rounds = configuration.syncEvery > 1
+            ? LocalRounds(parameterCount: architecture.parameterCount, outerRate: configuration.outerLearningRate,
+                          outerMomentum: configuration.outerMomentum)
+            : nil
+        worldSize = communicator.worldSize
     }
 
     func resetPhases() { phases = PhaseTimes() }
@@ -97,9 +109,10 @@ final class TrainingStep {
     /// stop; `globalStep` numbers this step (1 for a run's first: the optimizer's t); `watchdog`
     /// bounds the wait for the other ranks in it. A slice larger than the batch buffer is walked
     /// in micro-batches of its capacity, their gradients summed: the same step, other GEMM shapes.
-    /// Returns the global statistics.
+    /// Returns the global statistics. With local rounds (`--sync-every`), `endsRound` says whether
+    /// this step ends one (the ranks sum then, and only then).
     func run(_ samples: ArraySlice<Int32>, of data: Dataset, prefetching next: ArraySlice<Int32>,
-             rate: Double, stopRequested: Bool, globalStep: Int = 1, watchdog: Watchdog? = nil) -> StepStatistics {
+             rate: Double, stopRequested: Bool, globalStep: Int = 1, endsRound: Bool = true, watchdog: Watchdog? = nil) -> StepStatistics {
         let features = UnsafePointer(batch.features.baseAddress!), labels = UnsafePointer(batch.labels.baseAddress!)
         let micro = batch.capacity
         var lossSum = 0.0, correct = 0
@@ -123,9 +136,10 @@ final class TrainingStep {
             phases.gather += t1 - t0; phases.forward += t2 - t1; phases.backward += t3 - t2
             first = end
         } while first < samples.endIndex
+        let own = StepStatistics(lossSum: lossSum, correct: Double(correct), count: Double(samples.count), stop: stopRequested)
+        if let rounds { return runLocal(rounds, own, endsRound: endsRound, from: t3, rate: rate, globalStep: globalStep, watchdog: watchdog) }
         // This rank's statistics after its gradients.
-        StepStatistics(lossSum: lossSum, correct: Double(correct), count: Double(samples.count), stop: stopRequested)
-            .pack(into: statistics)
+        own.pack(into: statistics)
         if let sharded { return runSharded(sharded, from: t3, rate: rate, globalStep: globalStep, watchdog: watchdog) }
         // 4. One sum over all ranks of [gradients | statistics] (compressed: as --grad-compression says).
         watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
@@ -169,6 +183,35 @@ extension TrainingStep {
         global.diverged = !applied
         let t5 = monotonicSeconds()
         phases.allreduce += t5 - t3 - updating; phases.update += updating
+        return global
+    }
+}
+
+extension TrainingStep {
+    /// Steps 4 and 5 in a local round (`LocalRounds`): the inner step on this rank's own
+    /// gradient; at the round's end, one sum over all ranks of [Δ | the round's statistics] and
+    /// the outer step. Returns this rank's statistics (`local`) inside a round, the round's
+    /// global ones at its end.
+    func runLocal(_ rounds: LocalRounds, _ own: StepStatistics, endsRound: Bool, from t3: Double, rate: Double,
+                  globalStep: Int, watchdog: Watchdog?) -> StepStatistics {
+        // 4′. ∇J_r = sum / n_r + ∇R, then the inner optimizer's step on this rank's θ.
+        let finite = network.finishGradient(sampleCount: Float(own.count), regularization: regularization) && own.lossSum.isFinite
+        if finite { optimizer.update(network.parameters, gradients: network.gradients, rate: rate, step: globalStep) }
+        rounds.add(own, finite: finite)
+        let t4 = monotonicSeconds()
+        phases.update += t4 - t3
+        guard endsRound else {
+            var local = own
+            local.local = true
+            return local
+        }
+        // 5′. One sum over all ranks of [Δ = θ₀ − θ_r | the round's statistics], then the outer step.
+        rounds.writeChange(of: network.parameters, into: network.gradients, statistics: statistics)
+        watchdog.waiting(.reduction, step: globalStep) { reduction.sum() }
+        let t5 = monotonicSeconds()
+        var global = StepStatistics(unpacking: statistics)
+        global.diverged = !(global.lossSum.isFinite && rounds.outerStep(network.parameters, summed: network.gradients, ranks: worldSize))
+        phases.allreduce += t5 - t4; phases.update += monotonicSeconds() - t5
         return global
     }
 }

@@ -132,6 +132,18 @@ final class ClusterTests: XCTestCase {
         try assertMatchesLocalThreads(hosts: 2, slots: 2, both: ["--grad-compression", "powersgd:2"])
     }
 
+    /// Local rounds (`--sync-every`, issue 22): each rank steps alone between sums, keeping its
+    /// own θ and AdamW moments, and the ranks' changes meet in the tree's order, exact or as
+    /// bfloat16; DiLoCo's outer Nesterov step on the mean — on 2 × 1 and 2 × 2 ranks, the bits
+    /// of 2 and 4 threads. Rounds of 5 steps: 16 steps an epoch end with a round of 1.
+    func testLocalRoundsAcrossHostsAreBitIdenticalToThreads() throws {
+        let rounds = ["--sync-every", "5", "--optimizer", "adamw", "--lr", "0.01", "--outer-lr", "0.7", "--outer-momentum", "0.9"]
+        try assertMatchesLocalThreads(hosts: 2, slots: 1, both: rounds)
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, both: rounds)
+        try assertMatchesLocalThreads(hosts: 2, slots: 1, both: rounds + ["--grad-compression", "bf16"])
+        try assertMatchesLocalThreads(hosts: 2, slots: 2, both: rounds + ["--grad-compression", "bf16"])
+    }
+
     /// Hosts of several ranks sum their blocks in shared windows and the blocks' sums meet by
     /// messages (`ReductionPlan.Transport.hierarchical`): 3 blocks (N not a power of two), hosts of
     /// 2 and 1 ranks, blocks of 4, a buffer large enough for recursive halving (mlp:512-256, 137k

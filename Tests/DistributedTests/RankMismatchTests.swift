@@ -64,7 +64,7 @@ final class RankMismatchTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try assertUsageMismatch(["--grad-compression", "bf16", "--checkpoint-dir", directory, "--checkpoint-every", "5"],
                                 ["--grad-compression", "bf16", "--checkpoint-dir", directory],
-                                message: "when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum gathers its state then) is at epoch ends on some ranks and at epoch ends and every 5 steps on others")
+                                message: "when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum or --sync-every gathers each rank's state then) is at epoch ends on some ranks and at epoch ends and every 5 steps on others")
     }
 
     /// An error on one rank only (its data file is missing) ends every rank, printed once.

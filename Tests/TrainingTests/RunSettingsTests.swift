@@ -123,7 +123,7 @@ final class RunSettingsTests: XCTestCase {
     /// before the first step unless they write checkpoints at the same steps — a usage error (flags
     /// differ), though no one flag does. An exact sum's ranks may differ.
     func testRanksOfACompressedSumAgreeOnWhenCheckpointsAreWritten() throws {
-        let name = "when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum gathers its state then)"
+        let name = "when checkpoints are written (--checkpoint-dir, --checkpoint-every; a compressed sum or --sync-every gathers each rank's state then)"
         let every = try verifyOnTwoThreads { c, rank in
             c.gradCompression = .bfloat16
             c.checkpointDirectory = "ckpt"
@@ -139,6 +139,13 @@ final class RunSettingsTests: XCTestCase {
         }
         XCTAssertEqual(directory.map { $0?.kind }, [.usage, .usage])
         XCTAssertTrue(directory[0]?.message.contains("\(name) is at epoch ends on some ranks and never on others") == true, "\(directory)")
+        // Local rounds gather every rank's inner optimizer state likewise (issue 22).
+        let rounds = try verifyOnTwoThreads { c, rank in
+            c.syncEvery = 4
+            c.checkpointDirectory = "ckpt"
+            c.checkpointEvery = rank == 0 ? 5 : 0
+        }
+        XCTAssertEqual(rounds.map { $0?.kind }, [.usage, .usage], "\(rounds)")
         let exact = try verifyOnTwoThreads { c, rank in
             c.checkpointDirectory = rank == 0 ? "ckpt" : nil
             c.checkpointEvery = rank == 0 ? 5 : 0
