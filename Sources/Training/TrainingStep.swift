@@ -203,6 +203,7 @@ extension TrainingStep {
         guard endsRound else {
             var local = own
             local.local = true
+            local.stop = false  // a stop request travels with the round's sum: all ranks stop at its end
             return local
         }
         // 5′. One sum over all ranks of [Δ = θ₀ − θ_r | the round's statistics], then the outer step.

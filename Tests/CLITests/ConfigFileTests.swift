@@ -80,7 +80,8 @@ final class ConfigFileTests: XCTestCase {
         }
         let printed = try TrainerProcess.run(["train", "--metrics", "m", "--tensorboard", "t", "--checkpoint-dir", "c", "--resume", "auto",
                                               "--threads", "1", "--test-data", "xor", "--classes", "2", "--optimizer", "adamw",
-                                              "--weight-decay", "0.1", "--print-config"])
+                                              "--weight-decay", "0.1", "--sync-every", "4", "--outer-lr", "0.7", "--outer-momentum", "0.9",
+                                              "--print-config"])
         XCTAssertEqual(printed.status, 0, printed.stderr)
         let keys = printed.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.prefix { $0 != " " }) }
         XCTAssertEqual(keys.count, Set(keys).count, printed.stdout)

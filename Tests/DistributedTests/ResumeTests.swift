@@ -104,6 +104,13 @@ final class ResumeTests: XCTestCase {
         try assertStopAndResumeIsExact(ranks: 2, signalMPIRun: false, optimizer: Self.adamWWarmupCosine)
     }
 
+    /// Local rounds (`--sync-every`, DiLoCo's outer step): SIGTERM to one rank mid-round stops
+    /// every rank at the round's end, and the resume from there is bit-exact.
+    func testStopAndResumeWithLocalRoundsIsBitwiseExact() throws {
+        try assertStopAndResumeIsExact(ranks: 2, signalMPIRun: false,
+                                       optimizer: Self.adamWWarmupCosine + ["--sync-every", "16", "--outer-lr", "0.7", "--outer-momentum", "0.9"])
+    }
+
     func testStopAndResumeOnTwoRanksIsBitwiseExact() throws {
         try assertStopAndResumeIsExact(ranks: 2, signalMPIRun: true)
     }
