@@ -65,8 +65,8 @@ enum CheckpointBroadcast {
         if let rounds {
             // The resume check made the world size the checkpoint's when ranks keep their own state.
             if !loaded.rounds.perRank.isEmpty {
-                let own = loaded.rounds.perRank[min(rank, loaded.rounds.perRank.count - 1)]
-                guard own.count == optimizerState.count * network.parameterCount else {
+                guard rank < loaded.rounds.perRank.count,
+                      case let own = loaded.rounds.perRank[rank], own.count == optimizerState.count * network.parameterCount else {
                     throw TrainerError(.data, subject: "checkpoint", "its ranks' optimizer state does not fit this run's model and --optimizer")
                 }
                 for (index, (_, values)) in optimizerState.enumerated() {

@@ -1,3 +1,5 @@
+import KernelCore
+
 /// `--sync-every H > 1`: local SGD (Lin et al., ICLR 2020) and DiLoCo (Douillard et al., 2023).
 ///
 /// A round is H steps (the last of an epoch may be shorter). In it every rank steps alone: the
@@ -20,9 +22,7 @@ final class LocalRounds {
     /// v: the outer momentum (zeros when μ = 0).
     let velocity: UnsafeMutableBufferPointer<Float>
     /// The round's sums so far on this rank.
-    private(set) var sums = StepStatistics(lossSum: 0, correct: 0, count: 0, stop: false)
-
-    static let velocityTensor = "outer.velocity"
+    private(set) var sums = StepStatistics.zero
 
     init(parameterCount: Int, outerRate: Double, outerMomentum: Double) {
         self.outerRate = Float(outerRate)
@@ -58,19 +58,14 @@ final class LocalRounds {
                      statistics slots: UnsafeMutableBufferPointer<Float>) {
         for i in 0..<parameters.count { change[i] = start[i] - parameters[i] }
         sums.pack(into: slots)
-        sums = StepStatistics(lossSum: 0, correct: 0, count: 0, stop: false)
+        sums = .zero
     }
 
     /// The outer step from the summed changes `summed` of `ranks` ranks: Δ̄ = Σ/N, v ← μ·v + Δ̄,
     /// θ ← θ₀ − η·(Δ̄ + μ·v); θ₀ ← θ. False (θ untouched) when Δ̄ holds NaN or ±∞.
     func outerStep(_ parameters: UnsafeMutableBufferPointer<Float>, summed: UnsafeMutableBufferPointer<Float>, ranks: Int) -> Bool {
-        let scale = 1 / Float(ranks), eta = outerRate, mu = outerMomentum
-        var finite = true
-        for i in 0..<parameters.count {
-            summed[i] *= scale
-            finite = finite && summed[i].isFinite
-        }
-        guard finite else { return false }
+        let eta = outerRate, mu = outerMomentum
+        guard Float.scaleCheckingFinite(summed.baseAddress!, count: parameters.count, by: 1 / Float(ranks)) else { return false }
         if mu == 0 {
             for i in 0..<parameters.count { parameters[i] = start[i] - eta * summed[i] }
         } else {

@@ -43,6 +43,9 @@ struct StepStatistics {
         self.stop = stop
     }
 
+    /// No samples yet: where a round's sums start.
+    static let zero = StepStatistics(lossSum: 0, correct: 0, count: 0, stop: false)
+
     /// The step's mean loss.
     var meanLoss: Double { lossSum / max(count, 1) }
 }
