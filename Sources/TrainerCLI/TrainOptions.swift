@@ -66,11 +66,11 @@ struct TrainOptions: ParsableArguments {
                                discussion: "bf16 and powersgd keep what their compression left out and add it to the next step (error feedback); their state is in the checkpoint, so resume with as many ranks. Not exact: N ranks still compute what N threads do, but not what one does."))
     var gradCompression = "none"
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Sum over the ranks every H steps (local SGD): between sums each rank takes steps on its own slices of the global batches with --optimizer; a sum averages the ranks' parameter changes and the outer optimizer applies them. (default: 1, synchronous SGD)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sum over the ranks every H steps (local SGD): between sums each rank takes steps on its own slices of the global batches with --optimizer; a sum averages the ranks' parameter changes and the outer optimizer applies them. H = 1 is synchronous SGD.",
                                                           discussion: "For slow links. The last round of an epoch may be shorter; the ranks agree at every sum, so loss lines, stops and checkpoints come at sums. DiLoCo: --outer-lr 0.7 --outer-momentum 0.9."))
     var syncEvery = 1
 
-    @Option(parsing: .unconditional, help: "With --sync-every H > 1: the outer step's rate η: θ ← θ_round_start − η·(Δ̄ + μ·v), Δ̄ the ranks' mean change. (default: 1, with --outer-momentum 0 the ranks' mean)")
+    @Option(parsing: .unconditional, help: "With --sync-every H > 1: the outer step's rate η: θ ← θ_round_start − η·(Δ̄ + μ·v), Δ̄ the ranks' mean change; η = 1 with --outer-momentum 0 takes the ranks' mean (local SGD).")
     var outerLr = 1.0
 
     @Option(parsing: .unconditional, help: "With --sync-every H > 1: the outer step's Nesterov momentum μ in [0, 1): v ← μ·v + Δ̄.")
