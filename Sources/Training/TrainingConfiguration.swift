@@ -78,4 +78,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
     /// λ as AdamW applies it (0 for the other optimizers).
     public var effectiveWeightDecay: Double { optimizer == .adamw ? weightDecay ?? 0.01 : 0 }
+    /// How often the ranks sum, for the run's first line: "" for every step; else the rounds and
+    /// the outer step, e.g. ", a sum every 128 steps (outer step η 0.7, μ 0.9)".
+    public var roundsSummary: String {
+        syncEvery > 1 ? ", a sum every \(syncEvery) steps (outer step η \(outerLearningRate), μ \(outerMomentum))" : ""
+    }
 }

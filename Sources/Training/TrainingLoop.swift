@@ -15,7 +15,7 @@ extension Trainer {
         let (rank, world) = (communicator.rank, communicator.worldSize)
         if communicator.isRoot {
             let from = progress.globalStep > 0 ? ", resuming at epoch \(progress.epochsCompleted + 1) step \(progress.stepInEpoch + 1)" : ""
-            logger.info("\(configuration.model) on \(data.train.name): \(data.train.count) samples, \(network.parameterCount) parameters, \(plan.stepsPerEpoch) steps of \(configuration.batchSize) per epoch, OpenBLAS \(BLASKernels.name) kernels, \(communicator.summary), \(step.plan)\(from)")
+            logger.info("\(configuration.model) on \(data.train.name): \(data.train.count) samples, \(network.parameterCount) parameters, \(plan.stepsPerEpoch) steps of \(configuration.batchSize) per epoch, OpenBLAS \(BLASKernels.name) kernels, \(communicator.summary), \(step.plan)\(configuration.roundsSummary)\(from)")
         }
         while progress.epochsCompleted < configuration.epochs {
             let epoch = progress.epochsCompleted + 1

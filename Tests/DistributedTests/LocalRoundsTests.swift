@@ -65,6 +65,23 @@ final class LocalRoundsTests: XCTestCase {
         XCTAssertTrue(shorter.stderr.contains("--sync-every is 16 in the checkpoint but 8 now"), shorter.stderr)
     }
 
+    /// Plain SGD keeps nothing per rank across a round's end (each rank's θ is then the averaged
+    /// one), so a checkpoint of 2 ranks resumes on 3: the rounds go on with 3 ranks' slices.
+    func testStatelessInnerOptimizerResumesOnAnotherWorldSize() throws {
+        let two = try Launcher.directory(), three = try Launcher.directory()
+        defer { for d in [two, three] { try? FileManager.default.removeItem(atPath: d) } }
+        let job = ["--epochs", "1", "--sync-every", "16", "--outer-lr", "0.7", "--outer-momentum", "0.9",
+                   "--log-every", "0", "--quiet", "--threads", "1", "--checkpoint-every", "200"]
+        try Self.run(ranks: 2, job + ["--checkpoint-dir", two])
+        let middle = two + "/" + CheckpointDirectory.fileName(globalStep: 208)
+        XCTAssertNil(try SafeTensors(contentsOf: middle)[ModelCheckpoint.innerStateTensor(rank: 0)], "SGD has no state to keep")
+        try Self.run(ranks: 3, job + ["--checkpoint-dir", three, "--resume", middle])
+        let final = try ResumeTests.finalCheckpoint(three)
+        XCTAssertEqual(final.metadata["world_size"], "3")
+        XCTAssertEqual(final.metadata["global_step"], "469")
+        XCTAssertNotNil(final[ModelCheckpoint.outerVelocityTensor])
+    }
+
     /// The outer step needs rounds: `--outer-lr` or `--outer-momentum` without `--sync-every` is a usage error.
     func testTheOuterStepNeedsRounds() throws {
         let outcome = try Launcher.train(ranks: nil, ["--epochs", "0", "--outer-lr", "0.7"])
